@@ -1,0 +1,69 @@
+# The two commands a newcomer needs: `make book` and `make test`.
+# Everything else here is what they are made of.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := book
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+BUILD  := _build
+# Stamps: the environment is (re)installed when a requirements file changes.
+STAMP     := $(VENV)/.stamp-requirements
+DEV_STAMP := $(VENV)/.stamp-requirements-dev
+JB_FLAGS  := -W -n --keep-going
+
+.PHONY: book test test-fast setup setup-dev chromium clean serve
+
+setup: $(STAMP)
+setup-dev: $(DEV_STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# Build matplotlib's font cache now, so that its one-off notice on stderr
+	@# never lands in a notebook (stderr in a page fails the build).
+	$(BIN)/python -c "import matplotlib.pyplot" >/dev/null 2>&1
+	@touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+## make book: set up the environment and build the HTML site into _build/html
+book: $(STAMP)
+	@mkdir -p $(BUILD)
+	@if ! $(BIN)/jupyter-book build . $(JB_FLAGS) 2>&1 | tee $(BUILD)/build.log; then \
+	  echo ""; \
+	  echo "The build failed. Execution reports of failing notebooks: $(BUILD)/html/reports/"; \
+	  echo "Full build log: $(BUILD)/build.log"; \
+	  exit 1; \
+	fi
+
+## make test: set up (with test tools and Chromium) and run every test
+test: $(DEV_STAMP) chromium
+	$(BIN)/python -m pytest
+
+## make test-fast: only the fast unit tests (no build, no browser)
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# Browser tests drive Debian's Chromium; install it when missing and we are root.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "Chromium is missing: install Debian's 'chromium' package (sudo apt-get install chromium)"; exit 1; \
+	  fi; \
+	fi
+
+## make clean: remove the build output and the execution cache
+clean:
+	rm -rf $(BUILD)
+
+## make serve: serve the built site on http://127.0.0.1:8000 (this machine only)
+serve:
+	@test -f $(BUILD)/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(BUILD)/html

@@ -1,0 +1,19 @@
+"""Sphinx extension of the course: what only the build uses.
+
+Loaded by ``_config.yml`` (``sphinx.extra_extensions: [book.site]``); a reader's
+kernel never imports it. Each subject is a module of its own with a ``setup``:
+
+- :mod:`book.site.quiz`   -- the ``{quiz}`` directive: validates and renders a quiz file;
+- :mod:`book.site.assets` -- serves MathJax, plotly.js and the quiz scripts from the
+  site itself, and only to the pages that need them.
+"""
+
+from __future__ import annotations
+
+
+def setup(app):
+    from book.site import assets, quiz
+
+    quiz.setup(app)
+    assets.setup(app)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
