@@ -1,5 +1,15 @@
-"""The ``{quiz}`` directive (placeholder until the quiz issue lands)."""
+"""The ``{quiz}`` directive (first version: shows the quiz's name; the quiz issue replaces it)."""
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class QuizDirective(SphinxDirective):
+    required_arguments = 1
+
+    def run(self):
+        return [nodes.paragraph(text=f"Quiz {self.arguments[0]} (rendering not implemented yet)")]
 
 
 def setup(app):
-    pass
+    app.add_directive("quiz", QuizDirective)
