@@ -1,0 +1,69 @@
+"""The book builds cleanly, every page is there, and an unchanged rebuild executes nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+from book_pages import toc_pages
+from conftest import build_book
+
+pytestmark = pytest.mark.slow
+
+# Lines of the build log that are not Sphinx warnings: ipykernel announces its
+# transport on every kernel start (a kernel-side log line, not a build problem).
+HARMLESS = [re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption")]
+WARNING = re.compile(r"(WARNING|ERROR|CRITICAL|SEVERE)\b")
+# What TensorFlow and friends print on stderr; none of it may reach a page.
+LOG_NOISE = ["oneDNN", "cuInit", "absl::InitializeLog", "cudart_stub", "cpu_feature_guard", "TF_ENABLE_ONEDNN_OPTS"]
+
+
+def warnings_in(log: str) -> list[str]:
+    return [
+        line
+        for line in log.splitlines()
+        if WARNING.search(line) and not any(h.search(line) for h in HARMLESS)
+    ]
+
+
+def test_build_log_has_no_warnings(built_site):
+    assert warnings_in(built_site.log) == []
+    assert "build succeeded" in built_site.log
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_every_toc_page_is_built_without_errors_or_noise(built_site, page):
+    html_file = built_site.html / f"{page}.html"
+    assert html_file.exists(), f"{page} is in _toc.yml but {html_file} was not built"
+    soup = BeautifulSoup(html_file.read_text(), "html.parser")
+    article = soup.find("article") or soup
+    # myst-nb marks error outputs and stderr streams with these classes.
+    assert not article.select(".output.traceback, .output.error, .output.stderr"), f"{page} shows an error or stderr output"
+    text = article.get_text(" ")
+    assert "Traceback (most recent call last)" not in text, f"{page} shows a traceback"
+    for noise in LOG_NOISE:
+        assert noise not in text, f"{page} shows log noise: {noise!r}"
+
+
+def test_no_execution_reports(built_site):
+    reports = built_site.html / "reports"
+    assert not reports.exists() or not any(reports.iterdir()), f"failed executions: {list(reports.iterdir())}"
+
+
+def _cache_records(output):
+    from jupyter_cache import get_cache
+
+    cache = get_cache(output / "_build" / ".jupyter_cache")
+    return {(r.pk, r.hashkey, r.created.isoformat()) for r in cache.list_cache_records()}
+
+
+def test_unchanged_rebuild_executes_nothing(built_site):
+    """A second build with nothing changed re-executes no notebook (asserted from jupyter-cache and the log)."""
+    before = _cache_records(built_site.output)
+    assert before, "the first build stored no executed notebook in the cache"
+    again = build_book(built_site.output)
+    assert again.returncode == 0, again.log[-4000:]
+    assert "Executing notebook" not in again.log, [l for l in again.log.splitlines() if "Executing" in l]
+    assert _cache_records(built_site.output) == before
