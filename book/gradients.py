@@ -1,0 +1,109 @@
+"""How far back a gradient reaches: the measurements of chapter 2 (``02_rnn_limits``).
+
+Chapter 2 ("Recurrent networks and their limits") measures, for a recurrent
+layer, how strongly its last hidden state :math:`h_T` depends on the input it
+saw :math:`k` steps earlier, by backpropagating with ``tf.GradientTape``.
+Plotted against the lag :math:`k` on a log scale, the norms show gradients that
+vanish or explode, depending on the spectral radius of the recurrent weights.
+
+- :func:`spectral_radius` -- the largest eigenvalue modulus of a square matrix;
+- :func:`set_spectral_radius` -- rescale a ``SimpleRNN``'s recurrent kernel to a chosen radius;
+- :func:`set_forget_bias` -- set the forget-gate bias of an ``LSTM`` layer;
+- :func:`gradient_norms_by_lag` -- the gradient norm at every lag;
+- :func:`per_step_factor` -- the average factor by which the norm changes per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def spectral_radius(matrix) -> float:
+    """Return the largest modulus of the eigenvalues of a square ``matrix``."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"expected a square matrix, got shape {matrix.shape}")
+    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+def _cell(layer):
+    """The cell of a Keras RNN layer (or the object itself if it is a cell)."""
+    return getattr(layer, "cell", layer)
+
+
+def set_spectral_radius(layer, radius: float) -> float:
+    """Rescale the recurrent kernel :math:`W_h` of a built ``SimpleRNN`` so that its spectral radius is ``radius``.
+
+    The matrix is multiplied by a scalar, so its eigenvectors (and, for the
+    orthogonal matrix Keras starts from, the equality of its singular values)
+    are kept. Returns the radius it had before.
+    """
+    if radius < 0:
+        raise ValueError("a spectral radius cannot be negative")
+    kernel = _cell(layer).recurrent_kernel
+    weights = np.asarray(kernel.numpy(), dtype=np.float64)
+    before = spectral_radius(weights)
+    if before == 0:
+        raise ValueError("the recurrent kernel is zero; it cannot be rescaled")
+    kernel.assign((weights * (radius / before)).astype(kernel.dtype))
+    return before
+
+
+def set_forget_bias(layer, value: float) -> None:
+    """Set every forget-gate bias of a built Keras ``LSTM`` layer to ``value``.
+
+    Keras stores the four gates' biases side by side in the order
+    input, forget, candidate, output; the forget gate is the second block.
+    """
+    cell = _cell(layer)
+    units = cell.units
+    bias = cell.bias.numpy()
+    bias[units : 2 * units] = value
+    cell.bias.assign(bias)
+
+
+def gradient_norms_by_lag(layer_or_model, inputs) -> np.ndarray:
+    """Measure how strongly the last hidden state depends on each earlier input.
+
+    ``inputs`` has shape ``(batch, T, features)``. The layer (or model) maps it
+    to its last hidden state :math:`h_T` (shape ``(batch, units)``; if it returns
+    the whole sequence, the last step is used). The function backpropagates the
+    scalar :math:`s = \\sum_j h_{T,j}`, as a loss that depends on :math:`h_T`
+    would, and returns an array ``norms`` of length ``T`` where ``norms[k]`` is
+    the Euclidean norm of :math:`\\partial s / \\partial x_{T-k}`, averaged over
+    the batch: ``norms[0]`` belongs to the last input, ``norms[T-1]`` to the first.
+
+    Norms are taken in float64: squaring gradients of 1e-20 in float32 would
+    round them to zero.
+    """
+    from book.runtime import import_tensorflow
+
+    tf, _ = import_tensorflow()
+    x = tf.convert_to_tensor(np.asarray(inputs, dtype=np.float32))
+    if x.shape.rank != 3:
+        raise ValueError(f"inputs must have shape (batch, T, features), got {tuple(x.shape)}")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outputs = layer_or_model(x)
+        if isinstance(outputs, (list, tuple)):  # return_state=True: (output, *states)
+            outputs = outputs[0]
+        if outputs.shape.rank == 3:  # return_sequences=True: keep the last step
+            outputs = outputs[:, -1, :]
+        total = tf.reduce_sum(outputs)
+    grads = tape.gradient(total, x).numpy().astype(np.float64)  # (batch, T, features)
+    per_step = np.linalg.norm(grads, axis=2).mean(axis=0)  # (T,), index = time step
+    return per_step[::-1].copy()  # index = lag
+
+
+def per_step_factor(norms, lag: int) -> float:
+    """The geometric-mean factor by which ``norms`` changes per step between lag 0 and ``lag``.
+
+    A value below 1 means the gradient shrinks as it travels back in time, above 1
+    that it grows: ``norms[lag] == norms[0] * per_step_factor(norms, lag) ** lag``.
+    """
+    norms = np.asarray(norms, dtype=np.float64)
+    if not 0 < lag < len(norms):
+        raise ValueError(f"lag must be between 1 and {len(norms) - 1}")
+    if norms[0] <= 0 or norms[lag] <= 0:
+        raise ValueError("norms must be positive to compare them on a log scale")
+    return float((norms[lag] / norms[0]) ** (1.0 / lag))
