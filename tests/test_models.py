@@ -1,0 +1,125 @@
+"""Unit tests of book.models: layer types, output shapes and parameter counts (chapters 5 and 6)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from book.runtime import import_tensorflow, setup
+
+tf, keras = import_tensorflow()
+
+from book.models import (  # noqa: E402 - TensorFlow must be imported quietly first
+    adding_model,
+    compile_model,
+    linear_forecaster,
+    recurrent_forecaster,
+    train,
+)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    setup(0)
+
+
+def layer_types(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_linear_forecaster():
+    model = linear_forecaster(50, horizon=10)
+    assert layer_types(model) == ["Flatten", "Dense"]
+    assert model.output_shape == (None, 10)
+    assert model.count_params() == 50 * 10 + 10
+
+
+@pytest.mark.parametrize(
+    "kind, units, expected",
+    [
+        # SimpleRNN(u) on d inputs: u*(d + u) + u; LSTM: 4 times that; dense head u*h + h
+        ("SimpleRNN", 20, (20 * 21 + 20) + (20 * 40 + 20) + (20 * 10 + 10)),
+        ("LSTM", 20, 4 * (20 * 21 + 20) + 4 * (20 * 40 + 20) + (20 * 10 + 10)),
+    ],
+)
+def test_recurrent_forecaster(kind, units, expected):
+    model = recurrent_forecaster(kind, units=units, n_layers=2, horizon=10)
+    assert layer_types(model) == [kind, kind, "Dense"]
+    assert model.layers[0].return_sequences and not model.layers[1].return_sequences
+    assert model.output_shape == (None, 10)
+    assert model.count_params() == expected
+    # any sequence length goes in, `horizon` values come out
+    for length in (5, 50):
+        out = model(np.zeros((3, length, 1), dtype="float32"))
+        assert tuple(out.shape) == (3, 10)
+
+
+def test_recurrent_forecaster_single_layer():
+    model = recurrent_forecaster("LSTM", units=8, n_layers=1, horizon=1)
+    assert layer_types(model) == ["LSTM", "Dense"]
+    assert model.output_shape == (None, 1)
+
+
+@pytest.mark.parametrize(
+    "kind, recurrent_params",
+    [("SimpleRNN", 32 * (2 + 32) + 32), ("LSTM", 4 * (32 * (2 + 32) + 32))],
+)
+def test_adding_model(kind, recurrent_params):
+    model = adding_model(kind, units=32)
+    assert layer_types(model) == [kind, "Dense"]
+    assert model.output_shape == (None, 1)
+    assert model.count_params() == recurrent_params + 33
+    out = model(np.zeros((4, 100, 2), dtype="float32"))
+    assert tuple(out.shape) == (4, 1)
+
+
+def test_unknown_kind_is_rejected():
+    with pytest.raises(ValueError):
+        adding_model("GRU")
+    with pytest.raises(ValueError):
+        recurrent_forecaster("Transformer")
+
+
+def test_compile_settings():
+    model = compile_model(adding_model("LSTM", units=4), learning_rate=0.01, clipnorm=1.0)
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+    assert model.optimizer.clipnorm == 1.0
+    assert model.loss == "mse"
+
+
+def test_train_returns_history_and_time():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 6, 1)).astype("float32")
+    y = x[:, -3:, 0]  # a task a linear model can learn
+    run = train(
+        linear_forecaster(6, horizon=3),
+        x,
+        y,
+        (x, y),
+        epochs=3,
+        batch_size=16,
+        learning_rate=0.01,
+        patience=None,
+    )
+    assert run.epochs == 3
+    assert set(run.history) == {"loss", "val_loss"}
+    assert all(isinstance(v, float) for v in run.history["loss"])
+    assert run.history["loss"][-1] < run.history["loss"][0]
+    assert run.seconds > 0
+    assert run.best_val_loss == min(run.history["val_loss"])
+
+
+def test_train_is_deterministic():
+    rng = np.random.default_rng(1)
+    x = rng.random((32, 8, 1)).astype("float32")
+    y = rng.random((32, 2)).astype("float32")
+
+    def once():
+        setup(0)
+        return train(
+            recurrent_forecaster("SimpleRNN", units=4, horizon=2),
+            x, y, (x, y), epochs=2, batch_size=8, patience=None,
+        ).history
+
+    assert once() == once()
