@@ -1,0 +1,103 @@
+/* Quizzes of the LSTM course.
+ *
+ * The build (book/site/quiz.py) writes this file to _static/quiz/quiz.js with
+ * jupyterquiz's own JavaScript, read from the installed jupyterquiz package,
+ * in place of the @@JUPYTERQUIZ_SOURCES@@ line below. Only pages with a quiz
+ * load it. Each quiz on the page is a container written by the {quiz} directive:
+ *
+ *   <div class="course-quiz mathjax_process" data-quiz="03_lstm_cell" data-...>
+ *     <script type="application/json" class="course-quiz-data">[...questions...]</script>
+ *     <noscript>...</noscript>
+ *   </div>
+ *
+ * This wrapper:
+ * - renders every container once, however often it runs (a container is marked
+ *   data-rendered before it is filled; the script itself runs its body once);
+ * - has jupyterquiz typeset math with the page's own MathJax (served by the site)
+ *   and never load one from a CDN, which jupyterquiz does when it finds MathJax 3
+ *   still loading (no `typeset` yet);
+ * - keeps jupyterquiz's globals (Question, show_questions, ...) inside this
+ *   function, so nothing clashes with a jupyterquiz output elsewhere on the page.
+ */
+(function () {
+  if (window.courseQuiz) {
+    window.courseQuiz.renderAll();
+    return;
+  }
+
+  // Typeset `elements` with the page's MathJax 3 once it is ready; queued on
+  // MathJax's startup promise, as MathJax's documentation recommends, so that it
+  // never overlaps the page's own first typesetting.
+  function typeset(elements, attempt) {
+    attempt = attempt || 0;
+    var mj = window.MathJax;
+    if (mj && mj.startup && mj.startup.promise) {
+      mj.startup.promise = mj.startup.promise
+        .then(function () {
+          return mj.typesetPromise(elements);
+        })
+        .catch(function (err) {
+          console.error("quiz: MathJax could not typeset", err);
+        });
+    } else if (attempt < 150) {
+      // MathJax is loaded with `defer` and may come after this script.
+      setTimeout(function () {
+        typeset(elements, attempt + 1);
+      }, 100);
+    } else {
+      console.warn("quiz: no MathJax on this page; math in the quiz stays as TeX");
+    }
+  }
+
+  // What jupyterquiz's code sees as `MathJax` (this `var` shadows the global):
+  // a MathJax 3 that has `typeset`, so jupyterquiz calls it instead of loading
+  // one from cdn.jsdelivr.net.
+  var MathJax = {
+    version: "3 (the page's MathJax, through the course quiz loader)",
+    typeset: function (elements) {
+      typeset(elements);
+    },
+  };
+
+  // ---- jupyterquiz (MIT licence, (c) John M. Shea) ----
+  // @@JUPYTERQUIZ_SOURCES@@
+  // ---- end of jupyterquiz ----
+
+  function render(container) {
+    if (container.getAttribute("data-rendered")) {
+      return false;
+    }
+    var source = container.querySelector("script.course-quiz-data");
+    if (!source) {
+      return false;
+    }
+    container.setAttribute("data-rendered", "true");
+    var questions;
+    try {
+      questions = JSON.parse(source.textContent);
+    } catch (err) {
+      console.error("quiz " + container.getAttribute("data-quiz") + ": unreadable questions", err);
+      return false;
+    }
+    show_questions(questions, container);
+    return true;
+  }
+
+  function renderAll() {
+    var containers = document.querySelectorAll("div.course-quiz");
+    var rendered = 0;
+    for (var i = 0; i < containers.length; i++) {
+      if (render(containers[i])) {
+        rendered++;
+      }
+    }
+    return rendered;
+  }
+
+  window.courseQuiz = { render: render, renderAll: renderAll };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", renderAll);
+  } else {
+    renderAll();
+  }
+})();
