@@ -81,3 +81,37 @@ def setup(seed: int = SEED, *, tensorflow: bool = True) -> None:
     from book import plots
 
     plots.use_book_style()
+
+
+#: Peak memory a chapter's kernel may reach, in MiB. mybinder.org gives a pod
+#: 1-2 GB, so a chapter that fits this budget also runs under "Live Code".
+MEMORY_BUDGET_MB = 1500
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (``ru_maxrss``)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def check_memory(budget_mb: float = MEMORY_BUDGET_MB) -> float:
+    """Record the kernel's peak memory and fail if it is above ``budget_mb`` (MiB).
+
+    Every chapter's last (``remove-cell``) cell calls it. The value is glued as
+    ``kernel_peak_memory_mb`` so that it stays in the executed notebook (and in
+    the build's execution cache, which the tests read); an ``AssertionError``
+    makes the cell, hence the build, fail.
+    """
+    peak = round(peak_memory_mb(), 1)  # measured before importing anything more
+    from myst_nb import glue
+
+    glue("kernel_peak_memory_mb", peak, display=False)
+    assert peak <= budget_mb, (
+        f"this notebook's kernel reached {peak:.0f} MiB of memory, above the budget of "
+        f"{budget_mb:.0f} MiB that keeps it runnable on Binder: use less data or smaller models"
+    )
+    return peak

@@ -1,0 +1,244 @@
+"""Live Code end to end: a chapter page, its "Live Code" button, and a real kernel.
+
+The page is the built site served on 127.0.0.1; every request that would leave
+the machine is blocked, except those to unpkg.com, which are answered from the
+thebe npm package; the kernel comes from a Jupyter server started here, in the
+environment the book is built with, instead of mybinder.org. See
+``thebe_support.py`` for how the thebe release the pages load (0.8.2) is
+emulated with the one the npm registry has (0.9.3).
+
+The test presses "Live Code" like a reader, waits for the kernel, checks that the
+hidden ``thebe-init`` setup cell ran by itself, then edits two cells in their
+CodeMirror editors: one prints values computed with the ``book`` package (run with
+Shift+Enter), one draws a matplotlib figure (run with its "run" button). A
+screenshot of both goes to ``_build/screenshots/thebe-live.png``.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+from book_pages import chapter_pages
+from conftest import ROOT
+from thebe_support import jupyter_server, thebe_package, thebe_shim, unpkg_handler
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+KERNEL_TIMEOUT_MS = 180_000
+CELL_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def thebe_lib(built_site):
+    return thebe_package(built_site.build / "test-cache")
+
+
+@pytest.fixture(scope="module")
+def local_kernel_server(built_site):
+    # The server's root is the repository root, as on Binder (repo2docker puts the
+    # repository in the home folder the server serves).
+    with jupyter_server(ROOT, built_site.build / "test-cache" / "jupyter") as server:
+        yield server
+
+
+@pytest.fixture
+def live_page(offline_page, thebe_lib, local_kernel_server):
+    page = offline_page
+    page.unpkg_served = []
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.route("https://unpkg.com/**", unpkg_handler(thebe_lib, page.unpkg_served))
+    page.add_init_script(thebe_shim(local_kernel_server))
+    page.set_default_timeout(30_000)
+    return page
+
+
+def first_live_chapter(built_site) -> str:
+    """The first chapter (in toc order) whose page has a ``thebe-init`` cell."""
+    for docname in chapter_pages():
+        html = built_site.html / f"{docname}.html"
+        if html.exists() and "tag_thebe-init" in html.read_text():
+            return docname
+    pytest.fail("no chapter page has a thebe-init cell")
+
+
+def press_live_code(page) -> None:
+    """Open the launch menu (rocket) and press "Live Code"; wait for the kernel."""
+    page.get_by_role("button", name="Launch interactive content").click()
+    page.locator("button.btn-launch-thebe").click()
+    page.wait_for_function(
+        "() => window.__thebeTest && (window.__thebeTest.kernelReady || window.__thebeTest.error)",
+        timeout=KERNEL_TIMEOUT_MS,
+    )
+    error = page.evaluate("() => window.__thebeTest.error")
+    assert error is None, f"Thebe could not start a kernel: {error}"
+
+
+CELL_STATE = """(box) => {
+  const cell = window.thebe.notebook.getCellById(box.getAttribute('data-thebe-id'));
+  return { count: cell.executionCount, busy: cell.isBusy,
+           errors: cell.outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue) };
+}"""
+
+
+def wait_until_run(page, box, previous_count, timeout=CELL_TIMEOUT_MS) -> dict:
+    """Wait until the cell has an execution count other than ``previous_count``."""
+    deadline = time.monotonic() + timeout / 1000
+    while time.monotonic() < deadline:
+        state = box.evaluate(CELL_STATE)
+        if state["count"] is not None and state["count"] != previous_count and not state["busy"]:
+            return state
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the cell did not finish running in {timeout / 1000:.0f} s: {state}")
+
+
+def output_of(box):
+    """The output element Thebe paired with a cell (the element right after it)."""
+    return box.locator("xpath=following-sibling::*[1][@data-output]")
+
+
+def edit_and_run(page, box, code: str, *, with_button: bool) -> dict:
+    """Type ``code`` into the cell's editor as a reader would, and run it."""
+    opened = box.evaluate(
+        "(b) => { const d = b.closest('details'); return d ? d.open : null; }"
+    )
+    if opened is False:  # a hidden cell: reveal it with its "Show code" toggle
+        box.locator("xpath=ancestor::details[1]/summary").click()
+    box.scroll_into_view_if_needed()
+    before = box.evaluate(CELL_STATE)["count"]
+    box.locator(".CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    for i, line in enumerate(code.strip().splitlines()):
+        if i:
+            page.keyboard.press("Enter")
+            page.keyboard.press("Home")  # cancel CodeMirror's auto-indent
+        page.keyboard.type(line)
+    typed = box.evaluate(
+        "(b) => window.thebe.notebook.getCellById(b.getAttribute('data-thebe-id')).source"
+    )
+    assert typed.strip() == code.strip(), f"the editor holds:\n{typed}"
+    if with_button:
+        box.locator("button.thebe-run-button").click()
+    else:
+        page.keyboard.press("Shift+Enter")
+    state = wait_until_run(page, box, before)
+    assert not state["errors"], state["errors"]
+    return state
+
+
+TEXT_CODE = """
+from pathlib import Path
+import matplotlib as mpl
+import numpy as np
+from book import plots
+print("computed:", int(np.arange(1, 11).sum()) * len(plots.PALETTE))
+print("cwd:", Path.cwd().name, Path("../_config.yml").is_file())
+print("setup ran:", mpl.rcParams["axes.spines.top"] is False)
+"""
+
+FIGURE_CODE = """
+import matplotlib.pyplot as plt
+import numpy as np
+from book.plots import PALETTE
+t = np.linspace(0, 4 * np.pi, 200)
+fig, ax = plt.subplots()
+ax.plot(t, np.sin(t), color=PALETTE[1], label="sin t")
+ax.set_title("Drawn by the Live Code kernel")
+plt.show()
+print("lines drawn:", len(ax.lines))
+"""
+
+
+@pytest.mark.timeout(900)
+def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, site_url):
+    from book.plots import PALETTE
+
+    page = live_page
+    docname = first_live_chapter(built_site)
+    page.goto(f"{site_url}/{docname}.html")
+    static_inputs = page.locator("article .cell_input pre").count()
+    quizzes = page.locator("article [class*='quiz']")
+    quiz_html = quizzes.evaluate_all("(els) => els.map((e) => e.className)")
+
+    started = time.monotonic()
+    press_live_code(page)
+    kernel_seconds = time.monotonic() - started
+
+    # What the page asked for, after the shim swapped Binder for the local server.
+    options = page.evaluate("() => window.__thebeTest.options")
+    assert options["useBinder"] is False
+    assert options["kernelOptions"]["kernelName"] == "python3"
+    assert options["kernelOptions"]["path"].strip("./") == "chapters"
+    served = [u.rsplit("/", 1)[-1] for u in page.unpkg_served]
+    assert "index.js" in served and "thebe.css" in served, served
+    assert not [u for u in page.blocked_requests if "mybinder" in u]
+
+    # Every code input became an editor; nothing else did (quizzes stay quizzes).
+    boxes = page.locator("article .thebe-cell")
+    assert boxes.count() == static_inputs
+    assert page.locator("article .thebe-cell .thebe-cell").count() == 0
+    assert quizzes.evaluate_all("(els) => els.map((e) => e.className)") == quiz_html
+    assert page.locator("article .thebe-cell [class*='quiz']").count() == 0
+
+    # The hidden setup cell (tag thebe-init) was run by sphinx-thebe on "ready".
+    init_box = page.locator("article .tag_thebe-init .thebe-cell").first
+    init_state = wait_until_run(page, init_box, None)
+    assert not init_state["errors"], init_state["errors"]
+
+    # Pick the cells to edit: the last two ordinary code cells (or the only one,
+    # or, on a page with no other cell, the setup cell itself).
+    ordinary = page.locator("article .cell:not(.tag_thebe-init) .thebe-cell")
+    n = ordinary.count()
+    if n >= 2:
+        text_box, figure_box = ordinary.nth(n - 2), ordinary.nth(n - 1)
+    elif n == 1:
+        text_box = figure_box = ordinary.first
+    else:
+        text_box = figure_box = init_box
+
+    t0 = time.monotonic()
+    edit_and_run(page, text_box, TEXT_CODE, with_button=False)
+    text = output_of(text_box).inner_text()
+    assert f"computed: {55 * len(PALETTE)}" in text, text
+    assert "cwd: chapters True" in text, text  # relative paths work as at build time
+    assert "setup ran: True" in text, text  # set by the thebe-init cell's setup()
+
+    edit_and_run(page, figure_box, FIGURE_CODE, with_button=True)
+    figure_output = output_of(figure_box)
+    assert "lines drawn: 1" in figure_output.inner_text()
+    image = figure_output.locator("img[src^='data:image/png']")
+    assert image.count() == 1
+    size = image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+    assert size[0] > 300 and size[1] > 150, size
+    run_seconds = time.monotonic() - t0
+
+    # A screenshot of the executed cells, to look at.
+    shots = built_site.build / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    text_box.scroll_into_view_if_needed()
+    top = text_box.bounding_box()
+    bottom = figure_output.bounding_box()
+    page.screenshot(
+        path=str(shots / "thebe-live.png"),
+        full_page=True,
+        clip=_union_clip(page, top, bottom),
+    )
+
+    assert not page.errors, page.errors
+    blocked_hosts = sorted({urlparse(u).netloc for u in page.blocked_requests})
+    print(
+        f"\n{docname}: kernel ready in {kernel_seconds:.1f} s, edited cells ran in "
+        f"{run_seconds:.1f} s; blocked hosts: {blocked_hosts}"
+    )
+
+
+def _union_clip(page, top: dict, bottom: dict) -> dict:
+    scroll_y = page.evaluate("() => window.scrollY")
+    y0 = max(0, top["y"] + scroll_y - 20)
+    y1 = bottom["y"] + scroll_y + bottom["height"] + 20
+    x0 = max(0, min(top["x"], bottom["x"]) - 20)
+    x1 = max(top["x"] + top["width"], bottom["x"] + bottom["width"]) + 20
+    return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
