@@ -107,3 +107,25 @@ def per_step_factor(norms, lag: int) -> float:
     if norms[0] <= 0 or norms[lag] <= 0:
         raise ValueError("norms must be positive to compare them on a log scale")
     return float((norms[lag] / norms[0]) ** (1.0 / lag))
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float, digits: int = 2) -> str:
+    """Format a number for prose: ``scientific(1.4e-5)`` is ``'1.4 × 10⁻⁵'`` (``digits`` significant digits).
+
+    Numbers between 0.01 and 1000 are written plainly (``'0.73'``, ``'550'``).
+    """
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return str(value)
+    exponent = int(np.floor(np.log10(abs(value))))
+    mantissa = value / 10.0**exponent
+    if round(abs(mantissa), digits - 1) >= 10:  # 9.99 rounds up to 10.0
+        mantissa /= 10
+        exponent += 1
+    if -2 <= exponent <= 2:
+        decimals = digits - 1 - exponent
+        return f"{round(value, decimals):.{max(decimals, 0)}f}"
+    return f"{mantissa:.{digits - 1}f} × 10{str(exponent).translate(_SUPERSCRIPT)}"
