@@ -1,5 +1,245 @@
-"""Site assets (placeholder until the reader-experience issue lands)."""
+"""Serve every browser library a page needs from the built site itself.
+
+A page of the book renders offline: nothing it loads comes from a CDN. Only
+"Live Code" (Thebe, on mybinder.org) reaches the network, and only when the
+reader presses it.
+
+Where the libraries come from (at build time, never committed):
+
+- **MathJax 3** (npm ``mathjax``, pinned in ``package.json``): Sphinx loads MathJax
+  from a CDN by default; ``mathjax_path`` is pointed at a copy of its
+  ``tex-chtml`` component, with the fonts, TeX extensions (autoloaded by macros
+  such as ``\\boldsymbol``) and accessibility components it loads on demand.
+  Sphinx adds it only to pages that contain math.
+- **plotly.js** (npm ``plotly.js-basic-dist-min``, the partial bundle with the
+  ``scatter``, ``bar`` and ``pie`` traces, the same plotly.js version that plotly.py
+  bundles): added, in the page's ``<head>``, only to pages that contain a
+  :data:`book.plots.PLOTLY_CLASS` figure. The build warns (an error under ``-W``)
+  if a figure uses a trace type the bundle lacks, or if the two versions differ.
+- **the theme** (fonts, icons, CSS): pydata-sphinx-theme and sphinx-book-theme
+  already ship theirs in ``_static``. ``templates/layout.html`` drops the theme's
+  FontAwesome *script* (about 540 KB gzipped per page): the theme's CSS and web
+  fonts draw the same icons.
+- **book.css** (next to this file): the course's own style fixes (accessibility).
+
+``make book`` runs ``npm ci`` (``node_modules/``) before building. The files are
+staged in ``_build/.book-static/`` and added to ``html_static_path``; they land in
+``_build/html/_static/book-assets/``. Not in the book's ``_static/`` folder:
+Jupyter Book adds every ``*.js`` file there to every page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+from book.plots import PLOTLY_CLASS
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+#: The repository root (``package.json`` and ``node_modules/`` live there).
+ROOT = HERE.parent.parent
+#: Sub-folder of ``_static`` the site's own copies of the libraries go to.
+ASSETS = "book-assets"
+
+MATHJAX_PACKAGE = "mathjax"
+MATHJAX_SCRIPT = f"{ASSETS}/mathjax/tex-chtml.js"
+#: What of ``node_modules/mathjax/es5`` the site needs: the combined TeX + CHTML
+#: component and what it loads lazily (fonts, TeX extensions, the a11y tools and
+#: speech rules the MathJax menu can switch on).
+MATHJAX_FILES = [
+    "tex-chtml.js",
+    "input/tex/extensions",
+    "output/chtml/fonts/woff-v2",
+    "a11y",
+    "sre",
+    "ui",
+]
+
+PLOTLY_PACKAGE = "plotly.js-basic-dist-min"
+PLOTLY_SCRIPT = f"{ASSETS}/plotly/plotly-basic.min.js"
+#: Trace types the basic bundle contains (its README).
+PLOTLY_TRACES = frozenset({"scatter", "bar", "pie"})
+
+BOOK_CSS = f"{ASSETS}/book.css"
+
+
+# --------------------------------------------------------------------------- files
+
+
+def node_modules_dirs(srcdir: str | Path | None = None) -> list[Path]:
+    """Where to look for ``node_modules``: the book's source folder, then this repository."""
+    dirs = [Path(srcdir) / "node_modules"] if srcdir else []
+    if ROOT / "node_modules" not in dirs:
+        dirs.append(ROOT / "node_modules")
+    return dirs
+
+
+def find_package(name: str, srcdir: str | Path | None = None) -> Path:
+    """The folder of the installed npm package ``name``, or a clear error saying what to run."""
+    for base in node_modules_dirs(srcdir):
+        if (base / name / "package.json").is_file():
+            return base / name
+    looked = ", ".join(str(d / name) for d in node_modules_dirs(srcdir))
+    raise ExtensionError(
+        f"book.site.assets: the npm package {name!r} is missing (looked in {looked}). "
+        "Run `make book` (it runs `npm ci` from package-lock.json), or `npm ci` in the repository."
+    )
+
+
+def package_version(package_dir: Path) -> str:
+    return json.loads((package_dir / "package.json").read_text())["version"]
+
+
+def _sync_file(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` unless an identical-looking copy is there already."""
+    if dst.exists():
+        s, d = src.stat(), dst.stat()
+        if s.st_size == d.st_size and int(s.st_mtime) == int(d.st_mtime):
+            return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst)
+
+
+def _sync(src: Path, dst: Path) -> None:
+    if not src.exists():
+        raise ExtensionError(
+            f"book.site.assets: {src} is missing. Run `make book` (it runs `npm ci`) "
+            "to reinstall the site's npm packages."
+        )
+    if src.is_dir():
+        for path in sorted(src.rglob("*")):
+            if path.is_file():
+                _sync_file(path, dst / path.relative_to(src))
+    else:
+        _sync_file(src, dst)
+
+
+def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
+    """Copy what the site serves into ``staging/book-assets``; return the versions used."""
+    out = staging / ASSETS
+    mathjax = find_package(MATHJAX_PACKAGE, srcdir)
+    for rel in MATHJAX_FILES:
+        _sync(mathjax / "es5" / rel, out / "mathjax" / rel)
+    _sync(mathjax / "LICENSE", out / "mathjax" / "LICENSE")
+
+    plotly = find_package(PLOTLY_PACKAGE, srcdir)
+    _sync(plotly / "plotly-basic.min.js", out / "plotly" / "plotly-basic.min.js")
+    _sync(plotly / "README.md", out / "plotly" / "README.md")  # names the MIT licence
+
+    _sync(HERE / "book.css", out / "book.css")
+    return {"mathjax": package_version(mathjax), "plotly.js": package_version(plotly)}
+
+
+# --------------------------------------------------------------------------- plotly
+
+
+_NEW_PLOT = re.compile(r"Plotly\.newPlot\(\s*")
+
+
+def plotly_trace_types(html: str) -> list[str]:
+    """The trace types of every ``Plotly.newPlot(id, data, ...)`` call in ``html``."""
+    decoder = json.JSONDecoder()
+    types: list[str] = []
+    for match in _NEW_PLOT.finditer(html):
+        pos = match.end()
+        try:
+            _, pos = decoder.raw_decode(html, pos)  # the div id
+            pos = html.index(",", pos) + 1
+            while html[pos].isspace():
+                pos += 1
+            data, _ = decoder.raw_decode(html, pos)
+        except (ValueError, IndexError):
+            types.append("<unreadable>")
+            continue
+        types.extend(trace.get("type", "scatter") for trace in data)
+    return types
+
+
+# --------------------------------------------------------------------------- Sphinx
+
+
+def _config_inited(app, config):
+    # Relative to _static (Sphinx's rule for mathjax_path).
+    config.mathjax_path = MATHJAX_SCRIPT
+    # templates/layout.html: the theme's layout without FontAwesome's script.
+    config.templates_path.append(str(HERE / "templates"))
+    # pydata-sphinx-theme reads the colour mode from the page context; left empty, its
+    # script logs "Got invalid theme mode" as a console error on every page. Light by
+    # default (the figures and quizzes are drawn for it); the reader can switch.
+    config.html_context.setdefault("default_mode", "light")
+
+
+def _builder_inited(app):
+    if app.builder.format != "html":
+        return
+    staging = Path(app.outdir).parent / ".book-static"
+    versions = stage_assets(app.srcdir, staging)
+    app.config.html_static_path.append(str(staging))
+    app.add_css_file("book-assets/book.css", priority=900)
+
+    from plotly.offline import get_plotlyjs_version
+
+    if versions["plotly.js"] != get_plotlyjs_version():
+        logger.warning(
+            "book.site.assets: npm %s is %s but plotly.py bundles plotly.js %s; "
+            "pin the same version in package.json",
+            PLOTLY_PACKAGE,
+            versions["plotly.js"],
+            get_plotlyjs_version(),
+        )
+
+
+def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Write each script of a page once.
+
+    Sphinx 7.4 keeps an inline script added with ``app.add_js_file(None, body=...)``
+    after the builder started twice (once named ``None``, once ``''``), so pages
+    carried sphinx-thebe's ``const THEBE_JS_URL = ...`` twice: "Identifier
+    'THEBE_JS_URL' has already been declared" on every page.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for js in scripts:
+        key = (os.fspath(js.filename or ""), tuple(sorted(js.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    scripts[:] = kept
+
+
+def _html_page_context(app, pagename, templatename, context, doctree):
+    body = context.get("body") or ""
+    if PLOTLY_CLASS not in body:
+        return
+    missing = sorted(set(plotly_trace_types(body)) - PLOTLY_TRACES)
+    if missing:
+        logger.warning(
+            "book.site.assets: page %s has plotly trace types %s that the site's plotly.js "
+            "bundle (%s: %s) lacks",
+            pagename,
+            ", ".join(missing),
+            PLOTLY_PACKAGE,
+            ", ".join(sorted(PLOTLY_TRACES)),
+            location=pagename,
+        )
+    # A plain (blocking) script in <head>: the figures' inline scripts call
+    # Plotly.newPlot as soon as the browser parses them.
+    app.add_js_file(PLOTLY_SCRIPT, priority=300)
 
 
 def setup(app):
-    pass
+    app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _builder_inited)
+    app.connect("html-page-context", _html_page_context)
+    # After every other handler has added its scripts (the default priority is 500).
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=900)

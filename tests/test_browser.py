@@ -1,0 +1,288 @@
+"""Every page of the table of contents, as a reader's browser shows it, offline.
+
+Debian's headless Chromium (conftest's ``browser``) loads each page of the built
+site from 127.0.0.1 with every request to any other host blocked, then checks
+what a reader would notice: errors, failed or outside requests, untypeset math,
+undrawn plotly figures, images without alt text, the "Live Code" button, and
+axe-core's accessibility rules. A full-page screenshot of each page goes to
+``_build/screenshots/`` so that a person can look at them.
+
+Each page is loaded once (in a fresh context: nothing cached) and the result is
+shared by the checks below; quiz interactions are in ``test_quiz_browser.py`` and
+Live Code end to end in ``test_thebe*.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from book_pages import chapter_pages, toc_pages
+from page_visit import Visit, open_offline
+
+pytestmark = pytest.mark.browser
+
+PAGES = toc_pages()
+
+#: axe-core impacts that fail the test (minor and moderate ones are only printed).
+FAILING_IMPACTS = {"critical", "serious"}
+
+# Raw TeX that MathJax should have turned into typeset math, searched for in the
+# visible text of a page outside code, scripts and typeset math.
+RAW_TEX = [
+    re.compile(p)
+    for p in (
+        r"\$\$",
+        r"\\begin\{",
+        r"\\end\{",
+        r"\\\(",
+        r"\\\)",
+        r"\\\[",
+        r"\\\]",
+        r"(?<![\w\\])\\[a-zA-Z]{2,}\b",  # a TeX macro such as \sigma or \odot
+        r"\$[^$\n]*[_^\\][^$\n]*\$",  # $h_t$ that dollarmath did not parse
+    )
+]
+# An alt text that is only a file name (myst-nb's default for an output image) describes nothing.
+FILE_NAME_ALT = re.compile(r"^\S*\.(png|svg|jpe?g|gif|webp)$", re.IGNORECASE)
+
+MATH_INFO = """
+() => {
+  const maths = [...document.querySelectorAll('.math')];
+  const untypeset = maths.filter((m) => !m.querySelector('mjx-container')).map((m) => m.textContent.slice(0, 80));
+  const errors = [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(
+    (e) => e.getAttribute('data-mjx-error') || e.textContent);
+  const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA', 'NOSCRIPT', 'svg']);
+  const parts = [];
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) { parts.push(node.textContent); return; }
+    if (node.nodeType !== Node.ELEMENT_NODE || skip.has(node.tagName)) return;
+    const style = getComputedStyle(node);
+    if (style.display === 'none') return;
+    for (const child of node.childNodes) walk(child);
+    if (style.display !== 'inline') parts.push('\\n');
+  };
+  walk(document.querySelector('main') || document.body);
+  return {
+    count: maths.length,
+    containers: document.querySelectorAll('mjx-container').length,
+    untypeset, errors, text: parts.join(''),
+  };
+}
+"""
+
+PLOTLY_INFO = """
+() => [...document.querySelectorAll('.book-plotly-figure .js-plotly-plot')].map((gd) => {
+  const marks = [...gd.querySelectorAll(
+    '.scatterlayer .trace path.js-line, .scatterlayer .trace path.point, .barlayer .trace path, .pielayer .slice path')];
+  return {
+    id: gd.id,
+    svg: !!gd.querySelector('svg.main-svg'),
+    drawn: marks.filter((p) => (p.getAttribute('d') || '').length > 8).length,
+    points: (gd.calcdata || []).reduce((n, cd) => n + cd.length, 0),
+    height: gd.getBoundingClientRect().height,
+  };
+})
+"""
+
+# Where, in viewport pixels, a data point of the figure with this id is drawn.
+HOVER_TARGET = """
+(id) => {
+  const gd = document.getElementById(id);
+  gd.scrollIntoView({block: 'center'});
+  const box = gd.getBoundingClientRect();
+  const fl = gd._fullLayout;
+  for (const cd of gd.calcdata || []) {
+    const trace = cd[0].trace;
+    if (trace.visible !== true || ['skip', 'none'].includes(trace.hoverinfo)) continue;
+    if (trace.type === 'pie') {
+      const slice = gd.querySelector('.pielayer .slice path');
+      if (!slice) continue;
+      const b = slice.getBoundingClientRect();
+      return {x: b.x + b.width / 2, y: b.y + b.height / 2};
+    }
+    const xa = fl[trace.xaxis.replace('x', 'xaxis')];
+    const ya = fl[trace.yaxis.replace('y', 'yaxis')];
+    if (!xa || !ya) continue;
+    const pts = cd.map((p) => {
+      if (trace.type === 'bar') {
+        const mid = (p.b || 0) + p.s / 2;
+        return trace.orientation === 'h' ? [mid, p.p] : [p.p, mid];
+      }
+      return [p.x, p.y];
+    }).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    if (!pts.length) continue;
+    const [x, y] = pts[Math.floor(pts.length / 2)];
+    return {x: box.left + xa._offset + xa.c2p(x), y: box.top + ya._offset + ya.c2p(y)};
+  }
+  return null;
+}
+"""
+
+
+@dataclass
+class PageReport:
+    """What one page showed; each test below asserts on one part of it."""
+
+    name: str
+    visit: Visit
+    math: dict = field(default_factory=dict)
+    figures: list = field(default_factory=list)
+    hovers: dict = field(default_factory=dict)  # figure id -> hover label text (or None)
+    images: list = field(default_factory=list)  # (src, alt)
+    has_code_cells: bool = False
+    live_code: str | None = None  # the Thebe button's text, once the launch menu is open
+    axe_violations: list = field(default_factory=list)
+    screenshot: str = ""
+    problems: list = field(default_factory=list)  # a check that could not run at all
+
+
+def screenshot_name(page_name: str) -> str:
+    return page_name.replace("/", "__") + ".png"
+
+
+def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, page, visit = open_offline(browser, f"{site_url}/{name}.html")
+    report = PageReport(name, visit)
+    try:
+        report.math = page.evaluate(MATH_INFO)
+        report.images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.getAttribute('src'), e.getAttribute('alt')])"
+        )
+        report.has_code_cells = page.locator("div.cell").count() > 0
+        if page.locator(".book-plotly-figure").count():
+            page.wait_for_selector(".book-plotly-figure svg.main-svg", timeout=10_000)
+        report.figures = page.evaluate(PLOTLY_INFO)
+
+        shots = build_dir / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        report.screenshot = str(shots / screenshot_name(name))
+        page.screenshot(path=report.screenshot, full_page=True)
+
+        visit.recording = False
+        results = Axe().run(page)
+        visit.recording = True
+        report.axe_violations = results.response.get("violations", [])
+
+        for figure in report.figures:
+            target = page.evaluate(HOVER_TARGET, figure["id"])
+            label = None
+            if target:
+                page.mouse.move(target["x"], target["y"])
+                hover = page.locator(f"#{figure['id']} .hoverlayer .hovertext")
+                try:
+                    hover.first.wait_for(state="visible", timeout=3_000)
+                    label = hover.first.text_content()
+                except Exception:
+                    label = None
+            report.hovers[figure["id"]] = label
+            page.mouse.move(0, 0)
+
+        launch = page.locator(".dropdown-launch-buttons button.dropdown-toggle")
+        if launch.count():
+            launch.first.click()
+            thebe = page.locator("button.btn-launch-thebe")
+            thebe.first.wait_for(state="visible", timeout=3_000)
+            report.live_code = thebe.first.inner_text().strip()
+            page.keyboard.press("Escape")
+        page.wait_for_timeout(200)  # let any error from the interactions surface
+    except Exception as exc:  # recorded, so that one broken page does not hide the others
+        report.problems.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        context.close()
+    return report
+
+
+@pytest.fixture(scope="module")
+def reports(browser, site_url, built_site):
+    """``reports(name)``: the :class:`PageReport` of a page, loaded once per test module."""
+    cache: dict[str, PageReport] = {}
+
+    def get(name: str) -> PageReport:
+        if name not in cache:
+            cache[name] = inspect_page(browser, site_url, built_site.build, name)
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_offline_without_errors(reports, name):
+    report = reports(name)
+    visit = report.visit
+    assert report.problems == [], f"{name}: the page could not be inspected"
+    assert visit.blocked_requests == [], f"{name} tried to leave 127.0.0.1"
+    assert visit.page_errors == [], f"{name}: uncaught JavaScript errors"
+    assert visit.console_errors == [], f"{name}: errors in the console"
+    assert visit.failed_requests == [], f"{name}: requests that failed"
+    assert visit.bad_responses == [], f"{name}: requests answered with an error status"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_equations_are_typeset(reports, name):
+    math = reports(name).math
+    assert math, f"{name}: math could not be inspected"
+    if math["count"]:
+        assert reports(name).visit.mathjax == "typeset", f"{name} has math but MathJax did not run"
+        assert math["containers"] >= math["count"]
+    assert math["untypeset"] == [], f"{name}: math left untypeset"
+    assert math["errors"] == [], f"{name}: MathJax could not typeset (TeX errors)"
+    raw = sorted({m.group(0) for pattern in RAW_TEX for m in pattern.finditer(math["text"])})
+    assert raw == [], f"{name}: raw TeX in the visible text"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_plotly_figures_draw_and_show_tooltips(reports, name):
+    report = reports(name)
+    for figure in report.figures:
+        assert figure["svg"], f"{name}: figure {figure['id']} drew no SVG"
+        assert figure["points"] > 0, f"{name}: figure {figure['id']} has no data"
+        assert figure["drawn"] > 0, f"{name}: figure {figure['id']} drew no data marks"
+        assert figure["height"] > 100, f"{name}: figure {figure['id']} is collapsed"
+        assert report.hovers.get(figure["id"]), f"{name}: figure {figure['id']} shows no tooltip on hover"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_images_have_alt_text(reports, name):
+    images = reports(name).images
+    missing = [src for src, alt in images if not (alt or "").strip()]
+    assert missing == [], f"{name}: images without alt text"
+    file_names = [(src, alt) for src, alt in images if FILE_NAME_ALT.match((alt or "").strip())]
+    assert file_names == [], f"{name}: images whose alt text is only a file name (give the figure an :alt:)"
+
+
+@pytest.mark.parametrize("name", chapter_pages())
+def test_code_chapters_offer_live_code(reports, name):
+    report = reports(name)
+    if not report.has_code_cells:
+        pytest.skip(f"{name} has no code cells")
+    assert report.live_code == "Live Code", f"{name}: no 'Live Code' button in the launch menu"
+
+
+def describe(violation) -> str:
+    nodes = "; ".join(
+        " ".join(n.get("target", [])) + (f" ({n['failureSummary'].splitlines()[-1].strip()})" if n.get("failureSummary") else "")
+        for n in violation["nodes"][:5]
+    )
+    return f"[{violation['impact']}] {violation['id']}: {violation['help']} -- {nodes}"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_accessibility(reports, name):
+    violations = reports(name).axe_violations
+    for v in violations:
+        print(name, describe(v))
+    failing = [describe(v) for v in violations if v.get("impact") in FAILING_IMPACTS]
+    assert failing == [], f"{name}: axe-core reports critical or serious violations"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_screenshot_saved(reports, name):
+    from pathlib import Path
+
+    shot = reports(name).screenshot
+    assert shot and Path(shot).stat().st_size > 10_000, f"{name}: no screenshot"
