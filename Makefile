@@ -12,11 +12,14 @@ BUILD  := _build
 STAMP     := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 JB_FLAGS  := -W -n --keep-going
+# The browser libraries the site serves itself (MathJax, plotly.js): npm packages
+# pinned in package-lock.json, reinstalled (`npm ci`) when it changes.
+NPM_STAMP := node_modules/.stamp-package-lock
 
 .PHONY: book test test-fast setup setup-dev chromium clean serve
 
-setup: $(STAMP)
-setup-dev: $(DEV_STAMP)
+setup: $(STAMP) $(NPM_STAMP)
+setup-dev: $(DEV_STAMP) $(NPM_STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +30,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -c "import matplotlib.pyplot" >/dev/null 2>&1
 	@touch $@
 
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
 ## make book: set up the environment and build the HTML site into _build/html
-book: $(STAMP)
+book: $(STAMP) $(NPM_STAMP)
 	@mkdir -p $(BUILD)
 	@if ! $(BIN)/jupyter-book build . $(JB_FLAGS) 2>&1 | tee $(BUILD)/build.log; then \
 	  echo ""; \
@@ -42,7 +50,7 @@ book: $(STAMP)
 	fi
 
 ## make test: set up (with test tools and Chromium) and run every test
-test: $(DEV_STAMP) chromium
+test: $(DEV_STAMP) $(NPM_STAMP) chromium
 	$(BIN)/python -m pytest
 
 ## make test-fast: only the fast unit tests (no build, no browser)
