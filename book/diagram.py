@@ -15,6 +15,9 @@ label, so colour is never the only cue.
 
 from __future__ import annotations
 
+import io
+
+import matplotlib as mpl
 import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
@@ -216,3 +219,19 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     d.label(16.4, y_bus + 0.4, r"$h_t$", ha="right")
     d.label(x_up + 0.25, 8.7, r"$h_t$", ha="left")
     return _finish(fig, ax, (-0.1, 16.6), (-0.7, 9.2), _legend(shared=highlight_rnn, cell=True))
+
+
+def as_svg(fig, close: bool = True):
+    """Return ``fig`` as an ``IPython.display.SVG`` (and close it): sharp at any zoom.
+
+    The text is drawn as paths, so the diagram looks the same whatever fonts the
+    reader's browser has; ids and metadata are fixed, so two builds write the same file.
+    """
+    from IPython.display import SVG
+
+    buffer = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": "lstm-course"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    if close:
+        plt.close(fig)
+    return SVG(buffer.getvalue())

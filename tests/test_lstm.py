@@ -181,3 +181,35 @@ def test_backward_rejects_wrong_dh():
     trace = lstm_forward(rng.normal(size=(1, 3, 2)), np.zeros((2, 4)), np.zeros((1, 4)), np.zeros(4))
     with pytest.raises(ValueError, match=r"dh has shape \(1, 2, 1\)"):
         lstm_backward(trace, np.zeros((2, 4)), np.zeros((1, 4)), np.zeros((1, 2, 1)))
+
+
+def _numeric_answer(quiz_name, fragment):
+    import json
+
+    from book.paths import QUIZZES
+
+    quiz = json.loads((QUIZZES / f"{quiz_name}.json").read_text())
+    (question,) = [q for q in quiz if fragment in q["question"]]
+    (value,) = [a["value"] for a in question["answers"] if a.get("correct") and "value" in a]
+    return value
+
+
+def test_quiz_parameter_counts_agree_with_keras(keras_modules):
+    """The numeric quiz answers of chapters 4 and 7 are what Keras counts."""
+    _, keras = keras_modules
+
+    def count(layer, n_x=4):
+        model = keras.Sequential([keras.Input((None, n_x)), layer])
+        return model.count_params()
+
+    assert _numeric_answer("04_lstm_equations", "`LSTM(16)`") == count(keras.layers.LSTM(16))
+    assert _numeric_answer("04_lstm_equations", "`LSTM(16)`") == lstm_param_count(4, 16)
+    assert _numeric_answer("07_where_next", "Bidirectional") == count(
+        keras.layers.Bidirectional(keras.layers.LSTM(16))
+    )
+    assert _numeric_answer("07_where_next", "`GRU(16)`") == count(keras.layers.GRU(16))
+
+
+def test_quiz_cell_state_arithmetic():
+    assert _numeric_answer("04_lstm_equations", "What is $c_t$") == 0.5 * 2 + 1 * (-0.5)
+    assert round(0.95**10, 2) == _numeric_answer("03_lstm_cell", "0.95")
