@@ -212,19 +212,20 @@ def display_name(path: Path, root: Path = ROOT) -> str:
         return str(path)
 
 
-def load(quiz: str | Path, *, quizzes: Path = QUIZZES, root: Path = ROOT) -> list[dict]:
+def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = None) -> list[dict]:
     """Read and validate one quiz; raise :class:`QuizError` naming the file, question and field.
 
-    ``quiz`` is a quiz name (``'03_lstm_cell'``, looked up in ``quizzes``) or a
+    ``quiz`` is a quiz name (``'03_lstm_cell'``, looked up in ``quizzes``, the
+    book's ``quizzes/`` by default) or a
     path to a ``.json`` file. File names in messages are relative to ``root``
     (the book's root by default: ``quizzes/03_lstm_cell.json``).
     """
     if isinstance(quiz, str) and not quiz.endswith(".json"):
         if not _NAME.match(quiz):
             raise QuizError(quiz, [Problem(None, "", "is not a quiz name (letters, digits, '_' and '-', as in 03_lstm_cell)")])
-        quiz = quiz_path(quiz, Path(quizzes))
+        quiz = quiz_path(quiz, Path(quizzes) if quizzes else QUIZZES)
     path = Path(quiz)
-    file = display_name(path, root)
+    file = display_name(path, root or ROOT)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
