@@ -197,20 +197,29 @@ def _builder_inited(app):
         )
 
 
-def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
-    """Write each script of a page once.
+def _tidy_scripts(app, pagename, templatename, context, doctree):
+    """Write each script of a page once, and MathJax only where the page has math.
 
-    Sphinx 7.4 keeps an inline script added with ``app.add_js_file(None, body=...)``
-    after the builder started twice (once named ``None``, once ``''``), so pages
-    carried sphinx-thebe's ``const THEBE_JS_URL = ...`` twice: "Identifier
-    'THEBE_JS_URL' has already been declared" on every page.
+    - Sphinx 7.4 keeps an inline script added with ``app.add_js_file(None, body=...)``
+      after the builder started twice (once named ``None``, once ``''``), so pages
+      carried sphinx-thebe's ``const THEBE_JS_URL = ...`` twice: "Identifier
+      'THEBE_JS_URL' has already been declared" on every page.
+    - Sphinx counts a page as having equations when a page in its toctree has
+      some: the landing page loaded MathJax (about 0.3 MB) for the chapters' math.
     """
     scripts = context.get("script_files")
     if not scripts:
         return
+    own_math = (
+        app.registry.html_assets_policy == "always"  # an extension asked for MathJax everywhere
+        or app.env.get_domain("math").data["has_equations"].get(pagename, False)
+    )
     seen, kept = set(), []
     for js in scripts:
-        key = (os.fspath(js.filename or ""), tuple(sorted(js.attributes.items())))
+        name = os.fspath(js.filename or "")
+        if not own_math and (name.endswith(MATHJAX_SCRIPT) or js.attributes.get("body", "").startswith("window.MathJax =")):
+            continue
+        key = (name, tuple(sorted(js.attributes.items())))
         if key not in seen:
             seen.add(key)
             kept.append(js)
@@ -242,4 +251,4 @@ def setup(app):
     app.connect("builder-inited", _builder_inited)
     app.connect("html-page-context", _html_page_context)
     # After every other handler has added its scripts (the default priority is 500).
-    app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", _tidy_scripts, priority=900)
