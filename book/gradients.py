@@ -32,11 +32,11 @@ def _cell(layer):
 
 
 def set_spectral_radius(layer, radius: float) -> float:
-    """Rescale the recurrent kernel :math:`W_h` of a built ``SimpleRNN`` so that its spectral radius is ``radius``.
+    """Scale the recurrent kernel W_h of a built SimpleRNN to spectral radius `radius`.
 
-    The matrix is multiplied by a scalar, so its eigenvectors (and, for the
-    orthogonal matrix Keras starts from, the equality of its singular values)
-    are kept. Returns the radius it had before.
+    W_h is multiplied by one number, so its eigenvectors are kept (and, for
+    the orthogonal matrix Keras starts from, all singular values stay equal).
+    Returns the spectral radius it had before.
     """
     if radius < 0:
         raise ValueError("a spectral radius cannot be negative")
@@ -50,7 +50,7 @@ def set_spectral_radius(layer, radius: float) -> float:
 
 
 def set_forget_bias(layer, value: float) -> None:
-    """Set every forget-gate bias of a built Keras ``LSTM`` layer to ``value``.
+    """Set every forget-gate bias of a built Keras LSTM layer to `value`.
 
     Keras stores the four gates' biases side by side in the order
     input, forget, candidate, output; the forget gate is the second block.
@@ -63,36 +63,31 @@ def set_forget_bias(layer, value: float) -> None:
 
 
 def gradient_norms_by_lag(layer_or_model, inputs) -> np.ndarray:
-    """Measure how strongly the last hidden state depends on each earlier input.
+    """Gradient norm of the last hidden state with respect to every earlier input.
 
-    ``inputs`` has shape ``(batch, T, features)``. The layer (or model) maps it
-    to its last hidden state :math:`h_T` (shape ``(batch, units)``; if it returns
-    the whole sequence, the last step is used). The function backpropagates the
-    scalar :math:`s = \\sum_j h_{T,j}`, as a loss that depends on :math:`h_T`
-    would, and returns an array ``norms`` of length ``T`` where ``norms[k]`` is
-    the Euclidean norm of :math:`\\partial s / \\partial x_{T-k}`, averaged over
-    the batch: ``norms[0]`` belongs to the last input, ``norms[T-1]`` to the first.
-
-    Norms are taken in float64: squaring gradients of 1e-20 in float32 would
-    round them to zero.
+    inputs: array of shape (batch, T, features).
+    Returns norms, shape (T,): norms[k] is the norm of ds/dx_{T-k}, where
+    s is the sum of the units of the last hidden state h_T, averaged over
+    the batch. norms[0] belongs to the last input, norms[T-1] to the first.
     """
     from book.runtime import import_tensorflow
 
     tf, _ = import_tensorflow()
     x = tf.convert_to_tensor(np.asarray(inputs, dtype=np.float32))
     if x.shape.rank != 3:
-        raise ValueError(f"inputs must have shape (batch, T, features), got {tuple(x.shape)}")
+        raise ValueError(f"inputs must be (batch, T, features), not {tuple(x.shape)}")
     with tf.GradientTape() as tape:
         tape.watch(x)
         outputs = layer_or_model(x)
-        if isinstance(outputs, (list, tuple)):  # return_state=True: (output, *states)
+        if isinstance(outputs, (list, tuple)):  # return_state=True
             outputs = outputs[0]
-        if outputs.shape.rank == 3:  # return_sequences=True: keep the last step
+        if outputs.shape.rank == 3:  # return_sequences=True: last step
             outputs = outputs[:, -1, :]
-        total = tf.reduce_sum(outputs)
-    grads = tape.gradient(total, x).numpy().astype(np.float64)  # (batch, T, features)
-    per_step = np.linalg.norm(grads, axis=2).mean(axis=0)  # (T,), index = time step
-    return per_step[::-1].copy()  # index = lag
+        s = tf.reduce_sum(outputs)  # a scalar, as a loss would be
+    grads = tape.gradient(s, x).numpy()  # (batch, T, features)
+    # float64: squaring a float32 gradient of 1e-20 would round it to 0
+    per_step = np.linalg.norm(grads.astype(np.float64), axis=2).mean(axis=0)
+    return per_step[::-1].copy()  # index: lag k instead of time step t
 
 
 def per_step_factor(norms, lag: int) -> float:
