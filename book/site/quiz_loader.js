@@ -80,6 +80,14 @@
       return false;
     }
     show_questions(questions, container);
+    // jupyterquiz's "Type numeric answer here:" label is not tied to its input box.
+    var labels = container.querySelectorAll("label.InpLabel");
+    for (var i = 0; i < labels.length; i++) {
+      var box = labels[i].nextElementSibling;
+      if (box && box.tagName === "INPUT" && box.id) {
+        labels[i].htmlFor = box.id;
+      }
+    }
     return true;
   }
 

@@ -1,0 +1,261 @@
+"""Quizzes as a reader meets them, in offline headless Chromium (browser tests).
+
+Every quiz renders on its chapter page, once; clicking a correct answer shows that
+answer's feedback marked correct, a wrong one its feedback marked incorrect, and
+numeric questions do the same for typed values; math in questions is typeset by
+the site's own MathJax; the answered quiz passes axe's colour-contrast rule. A
+screenshot of an answered quiz goes to ``_build/screenshots/quiz-feedback.png``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from book import quizzes
+from test_quizzes import chapter_slots
+
+pytestmark = pytest.mark.browser
+
+#: (page, quiz name) for every quiz slot of the book.
+QUIZ_PAGES = [(page, name) for page, names in chapter_slots().items() for name in names]
+IDS = [page for page, _ in QUIZ_PAGES]
+
+# Resolves once the quizzes of the page are rendered and the page's MathJax has
+# typeset them (the loader queues its typesetting on MathJax's startup promise;
+# jupyterquiz asks for a second pass 500 ms after rendering).
+SETTLE = """
+async () => {
+  for (let i = 0; i < 200; i++) {
+    const quizzes = document.querySelectorAll('div.course-quiz');
+    if (quizzes.length && [...quizzes].every(q => q.querySelector('.Quiz'))) break;
+    await new Promise(r => setTimeout(r, 25));
+  }
+  await new Promise(r => setTimeout(r, 600));
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
+    await new Promise(r => setTimeout(r, 25));
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  return document.querySelectorAll('div.course-quiz .Quiz').length;
+}
+"""
+TYPESET = "async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }"
+
+
+def open_quiz_page(page, site_url: str, path: str) -> list[str]:
+    """Load ``path`` and wait for its quizzes; return the page's JavaScript errors (a live list)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site_url}/{path}.html", wait_until="load")
+    page.evaluate(SETTLE)
+    return errors
+
+
+def plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def comparable(text: str) -> bool:
+    """Feedback whose rendered text equals its source: no math, no markup, no links."""
+    return not re.search(r"[$<>&\\]|\]\(", text)
+
+
+def answered(wrapper, page):
+    page.evaluate(TYPESET)
+    page.wait_for_timeout(100)
+    feedback = wrapper.locator(".Feedback")
+    return feedback.get_attribute("class").split(), plain(feedback.inner_text())
+
+
+# ------------------------------------------------------------------ numeric answers, as jupyterquiz checks them
+
+
+def _rounded(x: float, precision: int | None) -> float:
+    return float(f"{x:.{precision}g}") if precision else x
+
+
+def _first_match(x: float, question: dict) -> dict | None:
+    """The answer jupyterquiz's check_numeric picks for input ``x`` (the first value or range that matches)."""
+    p = question.get("precision")
+    for answer in question["answers"]:
+        if answer["type"] == "value" and _rounded(x, p) == _rounded(answer["value"], p):
+            return answer
+        if answer["type"] == "range" and answer["range"][0] <= _rounded(x, p) < answer["range"][1]:
+            return answer
+    return None
+
+
+def numeric_inputs(question: dict) -> tuple[tuple[str, dict], tuple[str, str]]:
+    """A correct input with its answer, and a wrong input with its expected feedback."""
+    candidates = []
+    for answer in question["answers"]:
+        if answer.get("correct"):
+            if answer["type"] == "value":
+                candidates.append(answer["value"])
+            else:
+                lo, hi = answer["range"]
+                candidates += [(lo + hi) / 2, lo, lo + (hi - lo) / 10]
+    right = next((x, _first_match(x, question)) for x in candidates if (_first_match(x, question) or {}).get("correct"))
+    default = next((a["feedback"] for a in question["answers"] if a["type"] == "default"), "Incorrect. Try again.")
+    for x in (-987654321, 987654321, 123456.789, -0.000123, 0, 1, -1):
+        match = _first_match(x, question)
+        if match is None or not match.get("correct"):
+            return (repr(right[0]), right[1]), (repr(x), match["feedback"] if match else default)
+    raise AssertionError(f"no wrong input found for {question['question']!r}")
+
+
+# ------------------------------------------------------------------ tests
+
+
+@pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
+def test_quiz_renders_once_offline(offline_page, site_url, path, name):
+    errors = open_quiz_page(offline_page, site_url, path)
+    questions = quizzes.load(name)
+    container = offline_page.locator(f"div.course-quiz[data-quiz='{name}']")
+    assert container.count() == 1
+    assert container.locator(".Quiz").count() == len(questions)
+    for i, question in enumerate(questions):
+        text = plain(container.locator(".Quiz").nth(i).locator("[id^='quizQn']").inner_text())
+        assert text, f"question {i + 1} shows no text"
+        if comparable(question["question"]):
+            assert text == plain(question["question"])
+    assert errors == [], errors
+    assert not [u for u in offline_page.blocked_requests if re.search(r"mathjax|jsdelivr|jupyterquiz|unpkg", u, re.I)]
+
+
+@pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
+def test_no_quiz_is_rendered_twice(offline_page, site_url, path, name):
+    """Running the loader again (as a re-executed output or a second script tag would) adds nothing."""
+    errors = open_quiz_page(offline_page, site_url, path)
+    count = offline_page.locator("div.course-quiz .Quiz").count()
+    assert count == len(quizzes.load(name))
+    assert offline_page.evaluate("window.courseQuiz.renderAll()") == 0
+    offline_page.evaluate("document.dispatchEvent(new Event('DOMContentLoaded'))")
+    offline_page.evaluate(
+        """() => new Promise((resolve) => {
+             const src = document.querySelector('script[src*="_static/quiz/quiz.js"]').src;
+             const again = document.createElement('script');
+             again.src = src; again.onload = resolve; again.onerror = resolve;
+             document.body.appendChild(again);
+           })"""
+    )
+    offline_page.wait_for_timeout(700)
+    assert offline_page.locator("div.course-quiz .Quiz").count() == count
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
+def test_answers_give_their_feedback(offline_page, site_url, path, name):
+    page = offline_page
+    errors = open_quiz_page(page, site_url, path)
+    questions = quizzes.load(name)
+    wrappers = page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz")
+    for i, question in enumerate(questions):
+        wrapper = wrappers.nth(i)
+        where = f"{path}, question {i + 1}"
+        if question["type"] == "numeric":
+            (right, answer), (wrong, wrong_feedback) = numeric_inputs(question)
+            box = wrapper.locator("input.Input-text")
+            box.fill(wrong)
+            box.press("Enter")
+            classes, text = answered(wrapper, page)
+            assert "incorrect" in classes, f"{where}: {wrong} was not marked incorrect"
+            if comparable(wrong_feedback):
+                assert text == plain(wrong_feedback), where
+            box.fill(right)
+            box.press("Enter")
+            classes, text = answered(wrapper, page)
+            assert "correct" in classes, f"{where}: {right} was not marked correct"
+            if comparable(answer["feedback"]):
+                assert text == plain(answer["feedback"]), where
+            continue
+        correct = [a for a in question["answers"] if a["correct"]]
+        wrong = [a for a in question["answers"] if not a["correct"]]
+        labels = wrapper.locator("label.MCButton")
+        assert labels.count() == len(question["answers"])
+        if wrong:
+            labels.nth(question["answers"].index(wrong[0])).click()
+            classes, text = answered(wrapper, page)
+            assert "incorrect" in classes, f"{where}: a wrong answer was not marked incorrect"
+            if comparable(wrong[0]["feedback"]):
+                # a question with several correct answers adds a count: "... [0/2]"
+                assert text.startswith(plain(wrong[0]["feedback"])), (where, text)
+        labels.nth(question["answers"].index(correct[0])).click()
+        classes, text = answered(wrapper, page)
+        assert "correct" in classes, f"{where}: the correct answer was not marked correct"
+        if comparable(correct[0]["feedback"]):
+            assert text.startswith(plain(correct[0]["feedback"])), (where, text)
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
+def test_answered_quiz_passes_axe_colour_contrast(offline_page, site_url, path, name):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = offline_page
+    open_quiz_page(page, site_url, path)
+    wrappers = page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz")
+    for i, question in enumerate(quizzes.load(name)):  # answer everything: correct and incorrect states
+        if question["type"] == "numeric":
+            (right, _), _ = numeric_inputs(question)
+            box = wrappers.nth(i).locator("input.Input-text")
+            box.fill(right)
+            box.press("Enter")
+        else:
+            labels = wrappers.nth(i).locator("label.MCButton")
+            labels.nth(i % labels.count()).click()
+    page.wait_for_timeout(1000)  # the correct/incorrect colours are animated in
+    results = Axe().run(
+        page,
+        context={"include": [[f"div.course-quiz[data-quiz='{name}']"]]},
+        options={"runOnly": {"type": "rule", "values": ["color-contrast", "label", "aria-allowed-attr", "nested-interactive"]}},
+    )
+    violations = results.response.get("violations", [])
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:5], v["nodes"][0].get("failureSummary")) for v in violations]
+
+
+def test_math_in_questions_is_typeset(browser, site_url):
+    with_math = [
+        (path, name, i)
+        for path, name in QUIZ_PAGES
+        for i, question in enumerate(quizzes.load(name))
+        if "$" in question["question"]
+    ]
+    if not with_math:
+        pytest.skip("no quiz question has math")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+    try:
+        for path in sorted({p for p, _, _ in with_math}):
+            page = context.new_page()
+            open_quiz_page(page, site_url, path)
+            for _, name, i in [m for m in with_math if m[0] == path]:
+                text = page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz").nth(i).locator("[id^='quizQn']")
+                assert text.locator("mjx-container").count() >= 1, f"{path}, question {i + 1}: math not typeset"
+                raw = text.evaluate("el => [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join('')")
+                assert "\\(" not in raw and "$" not in raw, f"{path}, question {i + 1}: TeX left in the text: {raw!r}"
+            page.close()
+    finally:
+        context.close()
+
+
+def test_screenshot_of_an_answered_quiz(offline_page, site_url, built_site):
+    """Saved for a person to look at: _build/screenshots/quiz-feedback.png."""
+    path, name = QUIZ_PAGES[0]
+    page = offline_page
+    open_quiz_page(page, site_url, path)
+    container = page.locator(f"div.course-quiz[data-quiz='{name}']")
+    questions = quizzes.load(name)
+    first = next(i for i, q in enumerate(questions) if q["type"] != "numeric")
+    wrapper = container.locator(".Quiz").nth(first)
+    correct = next(j for j, a in enumerate(questions[first]["answers"]) if a["correct"])
+    wrapper.locator("label.MCButton").nth(correct).click()
+    page.evaluate(TYPESET)
+    page.wait_for_timeout(1000)
+    shots = built_site.build / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    wrapper.scroll_into_view_if_needed()
+    wrapper.screenshot(path=str(shots / "quiz-feedback.png"))
+    container.screenshot(path=str(shots / "quiz-whole.png"))
+    assert "correct" in wrapper.locator(".Feedback").get_attribute("class").split()

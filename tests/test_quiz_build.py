@@ -1,0 +1,233 @@
+"""Quizzes in the built site (slow: these build books).
+
+- In the book (the session's ``built_site``): every chapter page carries its quiz,
+  the quiz script and stylesheet once, a closed container; other pages load no quiz
+  script; quiz pages load the site's own MathJax.
+- In a small copy of the project (the real ``_config.yml`` and ``quizzes/``, one
+  notebook page with a quiz and one without): editing a quiz shows up after a plain
+  rebuild without re-executing the notebook; a malformed or missing quiz fails
+  ``jupyter-book build -W -n --keep-going`` with a message naming the file, the
+  question and the field, and keeps failing on an unchanged rebuild until fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from book import quizzes
+from book.paths import QUIZZES, ROOT
+from book_pages import chapter_pages, toc_pages
+from conftest import build_book
+from test_quizzes import SAMPLE, chapter_slots
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = re.compile(r"(^|/)_static/quiz/quiz\.js(\?|$)")
+STYLESHEET = re.compile(r"(^|/)_static/quiz/quiz\.css(\?|$)")
+
+
+def soup_of(site, page: str) -> BeautifulSoup:
+    return BeautifulSoup((site.html / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def quiz_scripts(soup) -> list:
+    return soup.find_all("script", src=SCRIPT)
+
+
+def quiz_stylesheets(soup) -> list:
+    return soup.find_all("link", href=STYLESHEET)
+
+
+# ------------------------------------------------------------------ the book
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_chapter_page_carries_its_quiz(built_site, page):
+    soup = soup_of(built_site, page)
+    (name,) = chapter_slots()[page]
+    containers = soup.select("div.course-quiz")
+    assert len(containers) == 1, f"{page}: {len(containers)} quiz containers"
+    container = containers[0]
+    assert container["data-quiz"] == name
+    data = container.select_one("script.course-quiz-data")
+    assert json.loads(data.string) == quizzes.load(name), f"{page}: the page's quiz is not quizzes/{name}.json"
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_quiz_script_and_stylesheet_once_per_quiz_page(built_site, page):
+    soup = soup_of(built_site, page)
+    assert len(quiz_scripts(soup)) == 1
+    assert len(quiz_stylesheets(soup)) == 1
+    # jupyterquiz's code is served as a file, not inlined into the page
+    assert "function show_questions" not in str(soup)
+
+
+@pytest.mark.parametrize("page", [p for p in toc_pages() if p not in chapter_pages()])
+def test_pages_without_quiz_load_no_quiz_script(built_site, page):
+    soup = soup_of(built_site, page)
+    assert not soup.select("div.course-quiz")
+    assert quiz_scripts(soup) == [] and quiz_stylesheets(soup) == []
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_quiz_container_is_closed(built_site, page):
+    """The container holds only the data and a noscript note; what follows it in the chapter is outside."""
+    soup = soup_of(built_site, page)
+    container = soup.select_one("div.course-quiz")
+    children = [c for c in container.children if getattr(c, "name", None)]
+    assert [c.name for c in children] == ["script", "noscript"], children
+    assert not container.find_all(["h1", "h2", "h3", "section", "pre", "img", "table", "figure"])
+    article = soup.find("article") or soup
+    after = [tag for tag in container.find_all_next(["p", "h2", "h3", "section", "div"]) if article in tag.parents]
+    assert all(container not in tag.parents for tag in after)
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_quiz_page_loads_the_sites_own_mathjax(built_site, page):
+    soup = soup_of(built_site, page)
+    mathjax = [s["src"] for s in soup.find_all("script", src=True) if "mathjax" in s["src"].lower()]
+    assert mathjax, f"{page} has a quiz but loads no MathJax"
+    assert all(not src.startswith(("http:", "https:", "//")) for src in mathjax), mathjax
+
+
+def test_quiz_assets_are_in_the_site(built_site):
+    js = (built_site.html / "_static" / "quiz" / "quiz.js").read_text(encoding="utf-8")
+    assert "function show_questions" in js and "window.courseQuiz" in js
+    assert (built_site.html / "_static" / "quiz" / "quiz.css").exists()
+
+
+# ------------------------------------------------------------------ a small copy of the project
+
+PAGE = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# A page with a quiz
+
+```{{code-cell}} ipython3
+print(6 * 7)
+```
+
+## Quiz
+
+```{{quiz}} {name}
+```
+
+## After the quiz
+
+This paragraph follows the quiz.
+"""
+
+TOC = """\
+format: jb-book
+root: intro
+chapters:
+  - file: chapters/with_quiz
+  - file: chapters/without_quiz
+"""
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    """Build a small copy of the project, then edit, break, remove and restore its quiz, rebuilding each time."""
+    book = tmp_path_factory.mktemp("quiz-book")
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy(ROOT / name, book / name)
+    shutil.copytree(QUIZZES, book / "quizzes")
+    names = quizzes.names(book / "quizzes")
+    if not names:  # chapters are still being written: use the tests' sample
+        (book / "quizzes" / "sample.json").write_text(json.dumps(SAMPLE, indent=1))
+        names = ["sample"]
+    name = names[0]
+    (book / "chapters").mkdir()
+    (book / "_toc.yml").write_text(TOC)
+    (book / "intro.md").write_text("# Intro\n\nNo quiz here.\n")
+    (book / "chapters" / "with_quiz.md").write_text(PAGE.format(name=name))
+    (book / "chapters" / "without_quiz.md").write_text("# No quiz\n\nNothing to see.\n")
+    quiz_file = book / "quizzes" / f"{name}.json"
+    original = quiz_file.read_text()
+    data = json.loads(original)
+    steps = {"name": name, "original": data}
+
+    def build(step):
+        # every step builds into the same folder: keep the page as this step left it
+        steps[step] = site = build_book(book, source=book)
+        page = site.html / "chapters" / "with_quiz.html"
+        site.page = page.read_text(encoding="utf-8") if page.exists() else ""
+
+    build("first")
+
+    edited = json.loads(original)
+    edited[0]["question"] = "Edited question: which gate decides what the cell forgets?"
+    quiz_file.write_text(json.dumps(edited, indent=1))
+    build("edited")
+
+    broken = json.loads(original)
+    broken[-1]["answers"][-1]["feedback"] = "  "
+    steps["broken_where"] = f"question {len(broken)}, field 'answers[{len(broken[-1]['answers']) - 1}].feedback'"
+    quiz_file.write_text(json.dumps(broken, indent=1))
+    build("broken")
+    build("broken_again")  # nothing changed since the failed build
+
+    quiz_file.unlink()
+    build("missing")
+
+    quiz_file.write_text(original)
+    build("restored")
+    return steps
+
+
+def test_first_build_of_the_copy_succeeds(scenario):
+    site = scenario["first"]
+    assert site.returncode == 0, site.log[-4000:]
+    assert "course-quiz-data" in site.page
+    assert quiz_scripts(BeautifulSoup((site.html / "chapters" / "without_quiz.html").read_text(), "html.parser")) == []
+
+
+def test_edited_quiz_shows_after_a_plain_rebuild_without_re_executing(scenario):
+    site = scenario["edited"]
+    assert site.returncode == 0, site.log[-4000:]
+    soup = BeautifulSoup(site.page, "html.parser")
+    data = json.loads(soup.select_one("div.course-quiz script.course-quiz-data").string)
+    assert data[0]["question"] == "Edited question: which gate decides what the cell forgets?"
+    # Sphinx re-read the page whose quiz changed (and only it); the notebook was not executed again.
+    reread = re.findall(r"reading sources\.\.\. .*?(chapters/\w+|intro)", re.sub(r"\x1b\[[0-9;]*m", "", site.log))
+    assert reread == ["chapters/with_quiz"], reread
+    assert "Executing notebook" not in site.log
+
+
+@pytest.mark.parametrize("step", ["broken", "broken_again"])
+def test_malformed_quiz_fails_the_build_naming_file_question_and_field(scenario, step):
+    site = scenario[step]
+    assert site.returncode != 0, "a malformed quiz did not fail the build"
+    expected = f"quizzes/{scenario['name']}.json: {scenario['broken_where']}: must be a non-empty string"
+    lines = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", site.log).splitlines() if expected in line]
+    assert lines, f"{expected!r} not in the build log:\n{site.log[-3000:]}"
+    assert "chapters/with_quiz.md:" in lines[0]  # where the quiz slot is
+
+
+def test_missing_quiz_file_fails_the_build_naming_it(scenario):
+    site = scenario["missing"]
+    assert site.returncode != 0
+    assert f"quizzes/{scenario['name']}.json: no such quiz file" in site.log
+
+
+def test_restored_quiz_builds_again(scenario):
+    site = scenario["restored"]
+    assert site.returncode == 0, site.log[-4000:]
+    soup = BeautifulSoup(site.page, "html.parser")
+    assert json.loads(soup.select_one("script.course-quiz-data").string) == scenario["original"]
