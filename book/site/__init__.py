@@ -5,15 +5,17 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 
 - :mod:`book.site.quiz`   -- the ``{quiz}`` directive: validates and renders a quiz file;
 - :mod:`book.site.assets` -- serves MathJax, plotly.js and the quiz scripts from the
-  site itself, and only to the pages that need them.
+  site itself, and only to the pages that need them;
+- :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes.
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import assets, quiz
+    from book.site import a11y, assets, quiz
 
     quiz.setup(app)
     assets.setup(app)
+    a11y.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
