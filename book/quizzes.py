@@ -258,3 +258,24 @@ def show(name: str, **kwargs):
     kwargs.setdefault("colors", COLORS)
     kwargs.setdefault("shuffle_answers", False)
     display_quiz(load(name), **kwargs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m book.quizzes [FILE-OR-NAME ...]``: check quizzes (all of ``quizzes/`` by default)."""
+    import sys
+
+    targets = list(sys.argv[1:] if argv is None else argv) or names()
+    failed = 0
+    for target in targets:
+        try:
+            questions = load(target)
+        except QuizError as err:
+            failed += 1
+            print(err, file=sys.stderr)
+        else:
+            print(f"{display_name(Path(target)) if target.endswith('.json') else target}: {len(questions)} questions, valid")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

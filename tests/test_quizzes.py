@@ -313,3 +313,20 @@ def test_show_displays_the_validated_quiz_in_the_course_colours(monkeypatch, tmp
     (tmp_path / "quizzes" / "sample.json").write_text("[]")
     with pytest.raises(quizzes.QuizError):
         quizzes.show("sample")
+
+
+def test_command_line_check(tmp_path, capsys):
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(SAMPLE))
+    bad.write_text(json.dumps(_damaged(lambda d: d[2].update(precision=0))))
+    assert quizzes.main([str(good)]) == 0
+    assert quizzes.main([str(good), str(bad)]) == 1
+    assert "question 3, field 'precision'" in capsys.readouterr().err
+
+
+def test_chapters_load_quizzes_only_through_the_directive():
+    """One way for every chapter: no jupyterquiz call in a code cell."""
+    for page in chapter_pages():
+        source = (ROOT / f"{page}.md").read_text(encoding="utf-8")
+        for call in ("display_quiz", "jupyterquiz", "book.quizzes", "from book import quizzes"):
+            assert call not in source, f"{page} loads a quiz with {call!r}; use the {{quiz}} directive"
