@@ -68,9 +68,9 @@ class _Canvas:
                                   facecolor="none", edgecolor=outline, lw=2.2, ls=(0, (4, 2)),
                                   zorder=4)
             self.ax.add_patch(ring)
-        self.ax.text(x, y + 0.17, symbol, ha="center", va="center", fontsize=14, color="black",
+        self.ax.text(x, y + 0.17, symbol, ha="center", va="center", fontsize=15, color="black",
                      zorder=6)
-        self.ax.text(x, y - 0.3, name, ha="center", va="center", fontsize=8, color="black",
+        self.ax.text(x, y - 0.3, name, ha="center", va="center", fontsize=8.5, color="black",
                      zorder=6)
 
     def op(self, x, y, symbol, r=OP_R):
@@ -79,7 +79,7 @@ class _Canvas:
         self.ax.text(x, y, symbol, ha="center", va="center", fontsize=9 if symbol == "tanh" else 16,
                      color="black", zorder=6)
 
-    def label(self, x, y, text, size=13, ha="center", va="center", color="black"):
+    def label(self, x, y, text, size=14, ha="center", va="center", color="black"):
         self.ax.text(x, y, text, ha=ha, va=va, fontsize=size, color=color, zorder=6)
 
     def body(self, x0, y0, x1, y1, title):
@@ -96,7 +96,7 @@ def _finish(fig, ax, xlim, ylim, handles, ncol=2, bottom=0.17):
     ax.set_aspect("equal")
     ax.axis("off")
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
-              fontsize=9, frameon=False, handlelength=2.2, columnspacing=1.5)
+              fontsize=9.5, frameon=False, handlelength=2.2, columnspacing=1.2)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=bottom)
     return fig
 
@@ -149,7 +149,7 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     With ``highlight_rnn`` the part an LSTM shares with a plain RNN (the tanh
     layer on ``[h_{t-1}, x_t]``, here the candidate) is ringed in green.
     """
-    fig, ax = plt.subplots(figsize=(10.0, 6.4))
+    fig, ax = plt.subplots(figsize=(8.6, 5.6))
     d = _Canvas(ax)
     d.body(1.5, 1.0, 14.3, 8.1, "LSTM cell")
     y_cell, y_bus, y_gate = 7.0, 2.0, 3.9
@@ -167,11 +167,11 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     # the inputs, joined into [h_{t-1}, x_t] and copied to the four layers
     x_join = 3.0
     d.line([(0.0, y_bus), (x_join, y_bus)])
-    d.line([(x_join, -0.5), (x_join, y_bus)])
+    d.line([(x_join, 0.0), (x_join, y_bus)])
     d.line([(x_join, y_bus), (x_o, y_bus)])
     d.dot(x_join, y_bus)
     d.label(0.0, y_bus + 0.4, r"$h_{t-1}$", ha="left")
-    d.label(x_join + 0.3, -0.35, r"$x_t$", ha="left")
+    d.label(x_join + 0.3, 0.2, r"$x_t$", ha="left")
     d.label(x_join + 0.2, y_bus - 0.42, r"$[h_{t-1}, x_t]$", size=10, ha="left")
     for x in (x_f, x_i, x_c, x_o):
         if x != x_o:
@@ -218,7 +218,7 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     d.line([(x_up, y_bus), (x_up, 8.9)], arrow=True, halo=True, z=3)
     d.label(16.4, y_bus + 0.4, r"$h_t$", ha="right")
     d.label(x_up + 0.25, 8.7, r"$h_t$", ha="left")
-    return _finish(fig, ax, (-0.1, 16.6), (-0.7, 9.2), _legend(shared=highlight_rnn, cell=True))
+    return _finish(fig, ax, (-0.1, 16.6), (-0.1, 9.2), _legend(shared=highlight_rnn, cell=True))
 
 
 def as_svg(fig, close: bool = True):

@@ -36,19 +36,6 @@ def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-@dataclass(frozen=True)
-class Gate:
-    """One gate's weights in the chapter's notation.
-
-    ``W`` has shape ``(n_h + n_x, n_h)`` and multiplies the concatenation
-    ``[h_{t-1}, x_t]`` (its first ``n_h`` rows act on ``h_{t-1}``, the others on ``x_t``);
-    ``b`` has shape ``(n_h,)``.
-    """
-
-    W: np.ndarray
-    b: np.ndarray
-
-
 def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
     """Return ``(n_x, n_h)``, or raise ``ValueError`` naming the array whose shape is wrong."""
     x, kernel = np.asarray(x), np.asarray(kernel)
@@ -76,35 +63,36 @@ def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
     return n_x, n_h
 
 
-def split_keras_weights(kernel, recurrent_kernel, bias) -> dict[str, Gate]:
-    """Turn Keras' three arrays into one :class:`Gate` per gate, keyed ``"f"``, ``"i"``, ``"c"``, ``"o"``."""
-    kernel = np.asarray(kernel, dtype=np.float64)
-    recurrent_kernel = np.asarray(recurrent_kernel, dtype=np.float64)
-    bias = np.asarray(bias, dtype=np.float64)
-    n_h = recurrent_kernel.shape[0]
-    # Rows for h_{t-1} first, then rows for x_t: the order of [h_{t-1}, x_t].
-    stacked = np.concatenate([recurrent_kernel, kernel], axis=0)
-    gates = {}
-    for k, name in enumerate(GATE_ORDER):
-        block = slice(k * n_h, (k + 1) * n_h)
-        gates[name] = Gate(W=stacked[:, block], b=bias[block])
-    return gates
+def split_keras_weights(kernel, recurrent_kernel, bias):
+    """Turn Keras' three arrays into the chapter's W and b, one per gate.
 
-
-def lstm_step(x_t, h_prev, c_prev, gates):
-    """One time step of the LSTM: the six equations of chapter 4, in order.
-
-    ``x_t`` has shape ``(batch, n_x)``, ``h_prev`` and ``c_prev`` ``(batch, n_h)``;
-    ``gates`` comes from :func:`split_keras_weights`. Returns the new hidden
-    state, the new cell state and the activations of the step.
+    Returns two dicts keyed "f", "i", "c", "o": ``W[g]`` of shape
+    (n_h + n_x, n_h) multiplies [h_{t-1}, x_t], ``b[g]`` has shape (n_h,).
     """
-    hx = np.concatenate([h_prev, x_t], axis=1)                   # [h_{t-1}, x_t]
-    f_t = sigmoid(hx @ gates["f"].W + gates["f"].b)               # (eq-forget)
-    i_t = sigmoid(hx @ gates["i"].W + gates["i"].b)               # (eq-input)
-    c_tilde = np.tanh(hx @ gates["c"].W + gates["c"].b)           # (eq-candidate)
-    c_t = f_t * c_prev + i_t * c_tilde                            # (eq-cell)
-    o_t = sigmoid(hx @ gates["o"].W + gates["o"].b)               # (eq-output)
-    h_t = o_t * np.tanh(c_t)                                      # (eq-hidden)
+    n_h = np.shape(recurrent_kernel)[0]
+    # Rows for h_{t-1} first, then for x_t: the order of [h_{t-1}, x_t].
+    stacked = np.concatenate([recurrent_kernel, kernel]).astype(np.float64)
+    bias = np.asarray(bias, dtype=np.float64)
+    W, b = {}, {}
+    for k, gate in enumerate(GATE_ORDER):       # Keras' order: i, f, c, o
+        block = slice(k * n_h, (k + 1) * n_h)
+        W[gate], b[gate] = stacked[:, block], bias[block]
+    return W, b
+
+
+def lstm_step(x_t, h_prev, c_prev, W, b):
+    """One time step: the six equations of chapter 4, in order.
+
+    x_t has shape (batch, n_x), h_prev and c_prev (batch, n_h); W and b
+    come from split_keras_weights. Returns h_t, c_t and the activations.
+    """
+    hx = np.concatenate([h_prev, x_t], axis=1)   # [h_{t-1}, x_t]
+    f_t = sigmoid(hx @ W["f"] + b["f"])          # (eq-forget)
+    i_t = sigmoid(hx @ W["i"] + b["i"])          # (eq-input)
+    c_tilde = np.tanh(hx @ W["c"] + b["c"])      # (eq-candidate)
+    c_t = f_t * c_prev + i_t * c_tilde           # (eq-cell)
+    o_t = sigmoid(hx @ W["o"] + b["o"])          # (eq-output)
+    h_t = o_t * np.tanh(c_t)                     # (eq-hidden)
     activations = {"f": f_t, "i": i_t, "c_tilde": c_tilde, "o": o_t}
     return h_t, c_t, activations
 
@@ -129,29 +117,36 @@ class LSTMTrace:
     o: np.ndarray
 
 
-def lstm_forward(x, kernel, recurrent_kernel, bias, h0=None, c0=None) -> LSTMTrace:
-    """Run the LSTM over a batch of sequences ``x`` (batch, time, features); keep every step.
+def _initial_state(state, name, batch, n_h):
+    """Zeros (Keras' default) or the given state as float64, checked."""
+    if state is None:
+        return np.zeros((batch, n_h))
+    state = np.array(state, dtype=np.float64)
+    if state.shape != (batch, n_h):
+        raise ValueError(
+            f"{name} has shape {state.shape}; expected (batch, units) = {(batch, n_h)}"
+        )
+    return state
 
-    The weights are the three arrays of ``keras.layers.LSTM.get_weights()``.
-    ``h0`` and ``c0`` (shape ``(batch, n_h)``) default to zeros, as in Keras.
-    Computes in float64.
+
+def lstm_forward(x, kernel, recurrent_kernel, bias, h0=None, c0=None):
+    """Run the LSTM over x, shape (batch, time, n_x); keep every step.
+
+    The weights are the three arrays of keras.layers.LSTM.get_weights();
+    h0 and c0, shape (batch, n_h), default to zeros. Computes in float64.
     """
     _, n_h = check_shapes(x, kernel, recurrent_kernel, bias)
     x = np.asarray(x, dtype=np.float64)
     batch, steps, _ = x.shape
-    gates = split_keras_weights(kernel, recurrent_kernel, bias)
-    h = np.zeros((batch, n_h)) if h0 is None else np.array(h0, dtype=np.float64)
-    c = np.zeros((batch, n_h)) if c0 is None else np.array(c0, dtype=np.float64)
-    for name, state in (("h0", h), ("c0", c)):
-        if state.shape != (batch, n_h):
-            raise ValueError(f"{name} has shape {state.shape}; expected (batch, units) = {(batch, n_h)}")
-    h0, c0 = h, c
-    out = {key: np.empty((batch, steps, n_h)) for key in ("h", "c", "f", "i", "c_tilde", "o")}
+    W, b = split_keras_weights(kernel, recurrent_kernel, bias)
+    h = h0 = _initial_state(h0, "h0", batch, n_h)
+    c = c0 = _initial_state(c0, "c0", batch, n_h)
+    names = ("h", "c", "f", "i", "c_tilde", "o")
+    out = {name: np.empty((batch, steps, n_h)) for name in names}
     for t in range(steps):
-        h, c, activations = lstm_step(x[:, t, :], h, c, gates)
-        out["h"][:, t], out["c"][:, t] = h, c
-        for key, value in activations.items():
-            out[key][:, t] = value
+        h, c, activations = lstm_step(x[:, t], h, c, W, b)
+        for name, value in {"h": h, "c": c, **activations}.items():
+            out[name][:, t] = value
     return LSTMTrace(x=x, h0=h0, c0=c0, **out)
 
 
@@ -176,72 +171,72 @@ class LSTMGradients:
     bias: np.ndarray
 
 
-def lstm_backward(trace: LSTMTrace, kernel, recurrent_kernel, dh) -> LSTMGradients:
-    """Backpropagation through time for :func:`lstm_forward`.
+def lstm_backward(trace, kernel, recurrent_kernel, dh):
+    """Backpropagation through time for lstm_forward.
 
-    ``dh`` (shape ``(batch, time, n_h)``) is the gradient of the loss with respect
-    to each hidden state the layer returned. The loop walks the steps backwards,
-    carrying the gradient that reaches ``h_t`` and ``c_t`` from step ``t + 1``.
+    dh, shape (batch, time, n_h), is the gradient of the loss with respect
+    to each hidden state the layer returned. Walks the steps backwards,
+    carrying the gradients that reach h_t and c_t from step t + 1.
+    Returns the gradients of x and of Keras' three weight arrays.
     """
-    kernel = np.asarray(kernel, dtype=np.float64)
-    recurrent_kernel = np.asarray(recurrent_kernel, dtype=np.float64)
     dh = np.asarray(dh, dtype=np.float64)
     if dh.shape != trace.h.shape:
-        raise ValueError(f"dh has shape {dh.shape}; expected the shape of the outputs, {trace.h.shape}")
-    batch, steps, n_h = trace.h.shape
+        raise ValueError(
+            f"dh has shape {dh.shape}; expected {trace.h.shape}")
+    kernel = np.asarray(kernel, dtype=np.float64)
+    recurrent_kernel = np.asarray(recurrent_kernel, dtype=np.float64)
     dx = np.zeros_like(trace.x)
     dkernel = np.zeros_like(kernel)
     drecurrent = np.zeros_like(recurrent_kernel)
-    dbias = np.zeros(4 * n_h)
-    dh_next = np.zeros((batch, n_h))  # gradient reaching h_t from step t + 1
-    dc_next = np.zeros((batch, n_h))  # gradient reaching c_t from step t + 1
-    for t in reversed(range(steps)):
-        f, i, g, o = trace.f[:, t], trace.i[:, t], trace.c_tilde[:, t], trace.o[:, t]
-        c = trace.c[:, t]
+    dbias = np.zeros(kernel.shape[1])
+    dh_next = np.zeros_like(trace.h0)   # reaches h_t from step t + 1
+    dc_next = np.zeros_like(trace.c0)   # reaches c_t from step t + 1
+    for t in reversed(range(trace.h.shape[1])):
+        f, i, o = trace.f[:, t], trace.i[:, t], trace.o[:, t]
+        g = trace.c_tilde[:, t]
         c_prev = trace.c[:, t - 1] if t > 0 else trace.c0
         h_prev = trace.h[:, t - 1] if t > 0 else trace.h0
-        tanh_c = np.tanh(c)
+        tanh_c = np.tanh(trace.c[:, t])
         dh_t = dh[:, t] + dh_next
-        # (eq-hidden): h = o * tanh(c)
+        # (eq-hidden) h = o * tanh(c)
         do = dh_t * tanh_c
         dc = dc_next + dh_t * o * (1.0 - tanh_c**2)
-        # (eq-cell): c = f * c_prev + i * c_tilde
+        # (eq-cell) c = f * c_prev + i * c_tilde
         df, di, dg = dc * c_prev, dc * g, dc * i
         dc_next = dc * f
-        # Through the activations to the pre-activations, in Keras' order i, f, c, o.
-        da = np.concatenate(
-            [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1
-        )
-        x_t = trace.x[:, t]
-        dkernel += x_t.T @ da
+        # through the activations, in Keras' block order i, f, c, o
+        da = np.concatenate([di * i * (1 - i), df * f * (1 - f),
+                             dg * (1 - g**2), do * o * (1 - o)], axis=1)
+        dkernel += trace.x[:, t].T @ da
         drecurrent += h_prev.T @ da
         dbias += da.sum(axis=0)
         dx[:, t] = da @ kernel.T
         dh_next = da @ recurrent_kernel.T
-    return LSTMGradients(x=dx, kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias)
+    return LSTMGradients(x=dx, kernel=dkernel,
+                         recurrent_kernel=drecurrent, bias=dbias)
 
 
-def latch_weights(sharpness: float = 12.0, forget_bias: float = 6.0):
-    """Hand-set weights of a one-unit LSTM that stores a value when told and shows it when asked.
+def latch_weights(sharpness=12.0, forget_bias=6.0):
+    """Hand-set weights of a one-unit LSTM that stores a value on request.
 
-    The input at each step is ``[value, write, read]``. ``write = 1`` opens the
-    input gate and closes the forget gate (the old content is replaced by
-    ``tanh(value)``); ``write = 0`` keeps the forget gate near 1 (sigmoid of
-    ``forget_bias``) and the input gate near 0; ``read = 1`` opens the output gate.
-    The recurrent weights are zero: the gates look only at the current input.
-    Returns ``(kernel, recurrent_kernel, bias)`` in Keras' layout (n_x = 3, n_h = 1).
+    Input per step: [value, write, read]. write = 1 opens the input gate and
+    closes the forget gate: the memory becomes tanh(value). write = 0 keeps
+    the forget gate at sigmoid(forget_bias), near 1, and the input gate near
+    0. read = 1 opens the output gate. The recurrent weights are zero.
+    Returns (kernel, recurrent_kernel, bias) in Keras' layout.
     """
-    s = sharpness
-    #                    i     f     c     o      (Keras' gate order)
-    kernel = np.array([[0.0, 0.0, 1.0, 0.0],     # value -> candidate
-                       [s, -2 * forget_bias, 0.0, 0.0],  # write -> open i, close f
-                       [0.0, 0.0, 0.0, s]])      # read  -> open o
-    bias = np.array([-s / 2, forget_bias, 0.0, -s / 2])
+    s, fb = sharpness, forget_bias
+    #                   i     f       c    o      (Keras' gate order)
+    kernel = np.array([[0.0, 0.0,    1.0, 0.0],   # value: candidate
+                       [s,   -2 * fb, 0.0, 0.0],  # write: open i, close f
+                       [0.0, 0.0,    0.0, s]])    # read: open o
+    bias = np.array([-s / 2, fb, 0.0, -s / 2])
     recurrent_kernel = np.zeros((1, 4))
     return kernel, recurrent_kernel, bias
 
 
-def latch_inputs(steps: int = 24, writes=((2, 0.9), (13, -0.7)), reads=(8, 11, 19, 22), seed: int = 0):
+def latch_inputs(steps=24, writes=((2, 0.9), (13, -0.7)),
+                 reads=(8, 11, 19, 22), seed=0):
     """One input sequence for :func:`latch_weights`, shape ``(1, steps, 3)``.
 
     Every step carries a random distracting value in [-1, 1]; at each step of

@@ -179,7 +179,7 @@ def test_backward_matches_gradient_tape(keras_modules):
 def test_backward_rejects_wrong_dh():
     rng = np.random.default_rng(0)
     trace = lstm_forward(rng.normal(size=(1, 3, 2)), np.zeros((2, 4)), np.zeros((1, 4)), np.zeros(4))
-    with pytest.raises(ValueError, match=r"dh has shape \(1, 2, 1\)"):
+    with pytest.raises(ValueError, match=r"dh has shape \(1, 2, 1\); expected \(1, 3, 1\)"):
         lstm_backward(trace, np.zeros((2, 4)), np.zeros((1, 4)), np.zeros((1, 2, 1)))
 
 
