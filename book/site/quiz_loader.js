@@ -39,6 +39,11 @@
         .catch(function (err) {
           console.error("quiz: MathJax could not typeset", err);
         });
+    } else if (mj && mj.Hub && mj.Hub.Queue) {
+      // MathJax 2, as Thebe (Live Code) may load one over the page's MathJax 3
+      for (var i = 0; i < elements.length; i++) {
+        mj.Hub.Queue(["Typeset", mj.Hub, elements[i]]);
+      }
     } else if (attempt < 150) {
       // MathJax is loaded with `defer` and may come after this script.
       setTimeout(function () {
