@@ -267,3 +267,53 @@ def _union_clip(page, top: dict, bottom: dict) -> dict:
     x0 = max(0, min(top["x"], bottom["x"]) - 20)
     x1 = max(top["x"] + top["width"], bottom["x"] + bottom["width"]) + 20
     return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
+
+
+def test_published_kernel_request_starts_in_the_chapter_folder(built_site, local_kernel_server):
+    """What thebe 0.8.2 sends on the published pages, replayed against a Jupyter server.
+
+    0.8.2 starts its kernel with ``KernelManager.startNew(kernelOptions)``, i.e.
+    ``POST /api/kernels`` with the page's ``{name, path}``; the server starts the
+    kernel in ``path`` below its root (the repository, on Binder).
+    """
+    import json
+    import os
+    import urllib.request
+
+    from thebe_support import thebe_configs
+
+    docname = live_chapter(built_site)
+    kernel_options = thebe_configs((built_site.html / f"{docname}.html").read_text())[0]["kernelOptions"]
+    server = local_kernel_server
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(
+            server.base_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read() or b"null")
+
+    before = set(os.listdir("/proc")) if os.path.isdir("/proc") else set()
+    kernel = call("POST", "api/kernels", {"name": kernel_options["name"], "path": kernel_options["path"]})
+    try:
+        assert kernel["name"] == "python3"
+        if not before:
+            pytest.skip("no /proc to read the kernel's working directory from")
+        # The new kernel process is the one whose command line names its connection file.
+        deadline = time.monotonic() + 30
+        cwd = None
+        while cwd is None and time.monotonic() < deadline:
+            for pid in set(os.listdir("/proc")) - before:
+                try:
+                    cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+                    if kernel["id"] in cmdline and "ipykernel" in cmdline:
+                        cwd = os.readlink(f"/proc/{pid}/cwd")
+                except OSError:
+                    continue
+            time.sleep(0.2)
+        assert cwd == str(ROOT / "chapters"), cwd
+    finally:
+        call("DELETE", f"api/kernels/{kernel['id']}")
