@@ -32,10 +32,11 @@ def _cell(layer):
 
 
 def set_spectral_radius(layer, radius: float) -> float:
-    """Scale the recurrent kernel W_h of a built SimpleRNN to spectral radius `radius`.
+    """Scale the recurrent kernel W_h of a built SimpleRNN to `radius`.
 
-    W_h is multiplied by one number, so its eigenvectors are kept (and, for
-    the orthogonal matrix Keras starts from, all singular values stay equal).
+    W_h is multiplied by one number, so that its spectral radius becomes
+    `radius` and its eigenvectors are kept (for the orthogonal matrix Keras
+    starts from, all singular values stay equal, to `radius`).
     Returns the spectral radius it had before.
     """
     if radius < 0:
@@ -44,7 +45,7 @@ def set_spectral_radius(layer, radius: float) -> float:
     weights = np.asarray(kernel.numpy(), dtype=np.float64)
     before = spectral_radius(weights)
     if before == 0:
-        raise ValueError("the recurrent kernel is zero; it cannot be rescaled")
+        raise ValueError("a zero recurrent kernel cannot be rescaled")
     kernel.assign((weights * (radius / before)).astype(kernel.dtype))
     return before
 
@@ -63,7 +64,7 @@ def set_forget_bias(layer, value: float) -> None:
 
 
 def gradient_norms_by_lag(layer_or_model, inputs) -> np.ndarray:
-    """Gradient norm of the last hidden state with respect to every earlier input.
+    """Gradient norm of the last hidden state w.r.t. every earlier input.
 
     inputs: array of shape (batch, T, features).
     Returns norms, shape (T,): norms[k] is the norm of ds/dx_{T-k}, where
@@ -75,7 +76,7 @@ def gradient_norms_by_lag(layer_or_model, inputs) -> np.ndarray:
     tf, _ = import_tensorflow()
     x = tf.convert_to_tensor(np.asarray(inputs, dtype=np.float32))
     if x.shape.rank != 3:
-        raise ValueError(f"inputs must be (batch, T, features), not {tuple(x.shape)}")
+        raise ValueError(f"need (batch, T, features), got {tuple(x.shape)}")
     with tf.GradientTape() as tape:
         tape.watch(x)
         outputs = layer_or_model(x)

@@ -116,7 +116,7 @@ class TinyRNN:
         )
 
     def states(self, sequence) -> np.ndarray:
-        """Return the hidden states h_1 ... h_T, shape (T, hidden), from h_0 = 0."""
+        """The hidden states h_1 ... h_T, shape (T, hidden); h_0 = 0."""
         x = np.asarray(sequence, dtype=np.float64)
         if x.ndim == 1:
             x = x[:, None]
