@@ -53,10 +53,11 @@ MATHJAX_PACKAGE = "mathjax"
 MATHJAX_SCRIPT = f"{ASSETS}/mathjax/tex-chtml.js"
 #: What of ``node_modules/mathjax/es5`` the site needs: the combined TeX + CHTML
 #: component and what it loads lazily (fonts, TeX extensions, the a11y tools and
-#: speech rules the MathJax menu can switch on).
+#: speech rules the MathJax menu can switch on; the explorer needs MathML input).
 MATHJAX_FILES = [
     "tex-chtml.js",
     "input/tex/extensions",
+    "input/mml.js",
     "output/chtml/fonts/woff-v2",
     "a11y",
     "sre",
