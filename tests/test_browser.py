@@ -129,6 +129,7 @@ class PageReport:
     name: str
     visit: Visit
     math: dict = field(default_factory=dict)
+    figure_divs: int = 0  # book-plotly-figure containers in the page
     figures: list = field(default_factory=list)
     hovers: dict = field(default_factory=dict)  # figure id -> hover label text (or None)
     images: list = field(default_factory=list)  # (src, alt)
@@ -154,7 +155,8 @@ def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
             "img", "els => els.map(e => [e.getAttribute('src'), e.getAttribute('alt')])"
         )
         report.has_code_cells = page.locator("div.cell").count() > 0
-        if page.locator(".book-plotly-figure").count():
+        report.figure_divs = page.locator(".book-plotly-figure").count()
+        if report.figure_divs:
             page.wait_for_selector(".book-plotly-figure svg.main-svg", timeout=10_000)
         report.figures = page.evaluate(PLOTLY_INFO)
 
@@ -199,22 +201,29 @@ def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
 
 @pytest.fixture(scope="module")
 def reports(browser, site_url, built_site):
-    """``reports(name)``: the :class:`PageReport` of a page, loaded once per test module."""
+    """``reports(name)``: the :class:`PageReport` of a page, loaded once per test module.
+
+    Fails the calling test if the page could not be inspected at all, so that no check
+    passes for want of anything to check.
+    """
     cache: dict[str, PageReport] = {}
 
     def get(name: str) -> PageReport:
         if name not in cache:
             cache[name] = inspect_page(browser, site_url, built_site.build, name)
-        return cache[name]
+        report = cache[name]
+        assert report.problems == [], (
+            f"{name}: the page could not be inspected; page errors: {report.visit.page_errors}, "
+            f"console errors: {report.visit.console_errors}, blocked: {report.visit.blocked_requests}"
+        )
+        return report
 
     return get
 
 
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_offline_without_errors(reports, name):
-    report = reports(name)
-    visit = report.visit
-    assert report.problems == [], f"{name}: the page could not be inspected"
+    visit = reports(name).visit
     assert visit.blocked_requests == [], f"{name} tried to leave 127.0.0.1"
     assert visit.page_errors == [], f"{name}: uncaught JavaScript errors"
     assert visit.console_errors == [], f"{name}: errors in the console"
@@ -238,6 +247,7 @@ def test_equations_are_typeset(reports, name):
 @pytest.mark.parametrize("name", PAGES)
 def test_plotly_figures_draw_and_show_tooltips(reports, name):
     report = reports(name)
+    assert len(report.figures) == report.figure_divs, f"{name}: not every plotly figure was drawn by plotly.js"
     for figure in report.figures:
         assert figure["svg"], f"{name}: figure {figure['id']} drew no SVG"
         assert figure["points"] > 0, f"{name}: figure {figure['id']} has no data"
