@@ -74,6 +74,9 @@ QUIZ_STATE = """(els) => els.map((q) => ({
   text: q.innerText.length, inCell: !!q.closest('.cell, .thebe-cell, .thebelab-cell'),
 }))"""
 
+#: Whether each element is rendered (not inside a collapsed <details>, not display:none).
+VISIBLE = "(els) => els.map((e) => e.checkVisibility() && e.getBoundingClientRect().height > 0)"
+
 
 def press_live_code(page) -> None:
     """Open the launch menu (rocket) and press "Live Code"; wait for the kernel."""
@@ -180,6 +183,8 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     )
     quiz_state = quizzes.evaluate_all(QUIZ_STATE)
     assert not any(q["inCell"] for q in quiz_state), quiz_state
+    hidden_input_outputs = page.locator("article .cell.tag_hide-input .cell_output")
+    assert hidden_input_outputs.evaluate_all(VISIBLE) == [True] * hidden_input_outputs.count()
 
     started = time.monotonic()
     press_live_code(page)
@@ -199,6 +204,8 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     assert boxes.count() == static_inputs
     assert page.locator("article .thebe-cell .thebe-cell").count() == 0
     assert quizzes.evaluate_all(QUIZ_STATE) == quiz_state  # not duplicated, not changed
+    # The figures of hide-input cells stay in view (their code stays behind its toggle).
+    assert hidden_input_outputs.evaluate_all(VISIBLE) == [True] * hidden_input_outputs.count()
 
     # The hidden setup cell (tag thebe-init) was run by sphinx-thebe on "ready".
     init_box = page.locator("article .tag_thebe-init .thebe-cell").first
@@ -256,7 +263,8 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     blocked_hosts = sorted({urlparse(u).netloc for u in page.blocked_requests})
     print(
         f"\n{docname}: kernel ready in {kernel_seconds:.1f} s, edited cells ran in "
-        f"{run_seconds:.1f} s; quizzes: {len(quiz_state)}; blocked hosts: {blocked_hosts}"
+        f"{run_seconds:.1f} s; quizzes: {len(quiz_state)}; hide-input outputs: "
+        f"{hidden_input_outputs.count()}; blocked hosts: {blocked_hosts}"
     )
 
 
