@@ -142,6 +142,20 @@ def test_live_code_makes_exactly_the_code_inputs_executable(built_site, docname)
         )
     assert len({id(el) for el in executable}) == len(inputs)
 
+    # Hidden code is in the page, so Thebe can run it; removed code is not.
+    for cell in article.select(".cell.tag_hide-input, .cell.tag_hide-cell"):
+        assert cell.select_one(".cell_input pre") is not None, cell.get("class")
+
+    # Outputs sphinx-thebe moves next to their code: never a hide-input cell's, which
+    # would then be collapsed with the code (its figure would vanish on "Live Code").
+    selector_output = re.search(r'const thebe_selector_output = "([^"]+)"', html).group(1)
+    for cell in article.select(selector):
+        output = cell.select_one(selector_output)
+        if "tag_hide-input" in cell.get("class", []):
+            assert output is None, f"{docname}: a hide-input cell's output would be hidden by Live Code"
+        elif cell.select_one(".cell_output") is not None:
+            assert output is cell.select_one(".cell_output")
+
     # The setup cell comes first, tagged for Thebe, and is in the page (hidden, not removed).
     first = article.select_one(".cell")
     classes = first.get("class", [])
