@@ -136,6 +136,7 @@ class PageReport:
     has_code_cells: bool = False
     live_code: str | None = None  # the Thebe button's text, once the launch menu is open
     axe_violations: list = field(default_factory=list)
+    icons_read_aloud: int = 0  # FontAwesome <i> icons that screen readers would announce
     screenshot: str = ""
     problems: list = field(default_factory=list)  # a check that could not run at all
 
@@ -155,6 +156,7 @@ def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
             "img", "els => els.map(e => [e.getAttribute('src'), e.getAttribute('alt')])"
         )
         report.has_code_cells = page.locator("div.cell").count() > 0
+        report.icons_read_aloud = page.locator('i[class*="fa-"]:not([aria-hidden="true"])').count()
         report.figure_divs = page.locator(".book-plotly-figure").count()
         if report.figure_divs:
             page.wait_for_selector(".book-plotly-figure svg.main-svg", timeout=10_000)
@@ -288,6 +290,8 @@ def test_accessibility(reports, name):
         print(name, describe(v))
     failing = [describe(v) for v in violations if v.get("impact") in FAILING_IMPACTS]
     assert failing == [], f"{name}: axe-core reports critical or serious violations"
+    # Icon fonts draw with private-use characters: hidden, or a screen reader may read them.
+    assert reports(name).icons_read_aloud == 0, f"{name}: icons without aria-hidden"
 
 
 @pytest.mark.parametrize("name", PAGES)
