@@ -100,7 +100,10 @@ def thebe_package(cache_dir: Path, version: str = THEBE_TEST_VERSION) -> Path:
     if proc.returncode != 0 or not tarballs:
         raise RuntimeError(f"npm pack thebe@{version} failed:\n{proc.stdout}\n{proc.stderr}")
     with tarfile.open(tarballs[0]) as tar:
-        tar.extractall(tmp, filter="data")
+        try:
+            tar.extractall(tmp, filter="data")
+        except TypeError:  # Python before 3.11.4: no extraction filters
+            tar.extractall(tmp)
     tarballs[0].unlink()
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
