@@ -85,12 +85,16 @@
       return false;
     }
     show_questions(questions, container);
-    // jupyterquiz's "Type numeric answer here:" label is not tied to its input box.
+    // jupyterquiz's "Type numeric answer here:" label is not tied to its input box,
+    // and nothing says that Enter submits the answer.
     var labels = container.querySelectorAll("label.InpLabel");
     for (var i = 0; i < labels.length; i++) {
       var box = labels[i].nextElementSibling;
       if (box && box.tagName === "INPUT" && box.id) {
         labels[i].htmlFor = box.id;
+        box.placeholder = "then press Enter";
+        box.setAttribute("inputmode", "decimal");
+        box.setAttribute("autocomplete", "off");
       }
     }
     return true;
