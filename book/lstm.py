@@ -226,10 +226,12 @@ def latch_weights(sharpness=12.0, forget_bias=6.0):
     Returns (kernel, recurrent_kernel, bias) in Keras' layout.
     """
     s, fb = sharpness, forget_bias
-    #                   i     f       c    o      (Keras' gate order)
-    kernel = np.array([[0.0, 0.0,    1.0, 0.0],   # value: candidate
-                       [s,   -2 * fb, 0.0, 0.0],  # write: open i, close f
-                       [0.0, 0.0,    0.0, s]])    # read: open o
+    kernel = np.array([
+        # i   f        c    o         (Keras' gate order)
+        [0.0, 0.0,     1.0, 0.0],   # value: the candidate
+        [s,   -2 * fb, 0.0, 0.0],   # write: opens i, closes f
+        [0.0, 0.0,     0.0, s],     # read: opens o
+    ])
     bias = np.array([-s / 2, fb, 0.0, -s / 2])
     recurrent_kernel = np.zeros((1, 4))
     return kernel, recurrent_kernel, bias
