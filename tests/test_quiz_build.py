@@ -207,7 +207,14 @@ def test_first_build_of_the_copy_succeeds(scenario):
     site = scenario["first"]
     assert site.returncode == 0, site.log[-4000:]
     assert "course-quiz-data" in site.page
-    assert quiz_scripts(BeautifulSoup((site.html / "chapters" / "without_quiz.html").read_text(), "html.parser")) == []
+    without = BeautifulSoup((site.html / "chapters" / "without_quiz.html").read_text(), "html.parser")
+    assert quiz_scripts(without) == []
+    # The quiz page has no math of its own, yet loads MathJax for the quiz's math; the other page does not.
+    def mathjax(soup):
+        return [s["src"] for s in soup.find_all("script", src=True) if "mathjax" in s["src"].lower()]
+
+    assert mathjax(BeautifulSoup(site.page, "html.parser"))
+    assert mathjax(without) == []
 
 
 def test_edited_quiz_shows_after_a_plain_rebuild_without_re_executing(scenario):

@@ -67,8 +67,9 @@ class QuizDirective(SphinxDirective):
         srcdir = Path(self.env.srcdir)
         path = quizzes.quiz_path(name, srcdir / QUIZ_FOLDER)
         # Before anything can fail: a missing file is also a dependency
-        # (Sphinx re-reads a page whose dependency does not exist).
-        self.env.note_dependency(str(path))
+        # (Sphinx re-reads a page whose dependency does not exist). Relative to the
+        # source folder, so that a build cache restored elsewhere stays valid.
+        self.env.note_dependency(path.relative_to(srcdir).as_posix())
         try:
             questions = quizzes.load(name, quizzes=srcdir / QUIZ_FOLDER, root=srcdir)
         except quizzes.QuizError as err:
