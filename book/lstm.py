@@ -1,5 +1,8 @@
 """A from-scratch LSTM layer in NumPy, the code of chapter 4 (``ch-lstm_equations``).
 
+Chapter 3 (``ch-lstm_cell``) also uses it, to measure how long a hand-wired cell
+keeps a value for a given forget gate.
+
 The forward pass follows the six equations of chapter 4 line by line, in the
 chapter's notation. Vectors are rows, as in NumPy and Keras (a batch of them is
 a matrix with one row per example), so a weight matrix multiplies from the
