@@ -177,7 +177,8 @@ def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
             label = None
             if target:
                 page.mouse.move(target["x"], target["y"])
-                hover = page.locator(f"#{figure['id']} .hoverlayer .hovertext")
+                # One label per point, or one box for all ("x unified" hover mode).
+                hover = page.locator(f"#{figure['id']} .hoverlayer :is(.hovertext, .legend)")
                 try:
                     hover.first.wait_for(state="visible", timeout=3_000)
                     label = hover.first.text_content()
