@@ -63,8 +63,8 @@ def plain(text: str) -> str:
 
 
 def comparable(text: str) -> bool:
-    """Feedback whose rendered text equals its source: no math, no markup, no links."""
-    return not re.search(r"[$<>&\\]|\]\(", text)
+    """Text whose rendering equals its source: no math, no markup, no `code`, no links."""
+    return not re.search(r"[$<>&\\`]|\]\(", text)
 
 
 def answered(wrapper, page):

@@ -68,6 +68,39 @@
   // @@JUPYTERQUIZ_SOURCES@@
   // ---- end of jupyterquiz ----
 
+  // `code` in a question, answer or feedback becomes <code>code</code>
+  // (jupyterquiz turns $math$ and [links](...) into HTML, but not Markdown code).
+  function codeSpans(text) {
+    if (typeof text !== "string") {
+      return text;
+    }
+    return text.replace(/`([^`\n]+)`/g, function (match, code) {
+      var escaped = code.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      return "<code>" + escaped + "</code>";
+    });
+  }
+
+  function withCode(question) {
+    var copy = Object.assign({}, question, { question: codeSpans(question.question) });
+    copy.answers = (question.answers || []).map(function (answer) {
+      return Object.assign({}, answer, { answer: codeSpans(answer.answer), feedback: codeSpans(answer.feedback) });
+    });
+    return copy;
+  }
+
+  // jupyterquiz marks a question with several correct answers only by its colour.
+  function hintSeveralAnswers(container) {
+    var questions = container.querySelectorAll(".ManyChoiceQn");
+    for (var i = 0; i < questions.length; i++) {
+      if (!/all that apply|every answer that applies/i.test(questions[i].textContent)) {
+        var hint = document.createElement("div");
+        hint.className = "course-quiz-hint";
+        hint.textContent = "Select all that apply.";
+        questions[i].appendChild(hint);
+      }
+    }
+  }
+
   function render(container) {
     if (container.getAttribute("data-rendered")) {
       return false;
@@ -84,7 +117,8 @@
       console.error("quiz " + container.getAttribute("data-quiz") + ": unreadable questions", err);
       return false;
     }
-    show_questions(questions, container);
+    show_questions(questions.map(withCode), container);
+    hintSeveralAnswers(container);
     // jupyterquiz's "Type numeric answer here:" label is not tied to its input box,
     // and nothing says that Enter submits the answer.
     var labels = container.querySelectorAll("label.InpLabel");
