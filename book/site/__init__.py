@@ -6,16 +6,19 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 - :mod:`book.site.quiz`   -- the ``{quiz}`` directive: validates and renders a quiz file;
 - :mod:`book.site.assets` -- serves MathJax, plotly.js and the quiz scripts from the
   site itself, and only to the pages that need them;
-- :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes.
+- :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes;
+- :mod:`book.site.freshness` -- re-executes the chapters when the ``book`` code they
+  import changes (the execution cache only sees a notebook's own cells).
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, quiz
+    from book.site import a11y, assets, freshness, quiz
 
     quiz.setup(app)
     assets.setup(app)
     a11y.setup(app)
+    freshness.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
