@@ -74,8 +74,11 @@ QUIZ_STATE = """(els) => els.map((q) => ({
   text: q.innerText.length, inCell: !!q.closest('.cell, .thebe-cell, .thebelab-cell'),
 }))"""
 
-#: Whether each element is rendered (not inside a collapsed <details>, not display:none).
-VISIBLE = "(els) => els.map((e) => e.checkVisibility() && e.getBoundingClientRect().height > 0)"
+#: For each output: is it rendered (not in a collapsed <details>, not display:none), and
+#: how many elements it holds (none may be moved away).
+OUTPUT_STATE = """(els) => els.map((e) => [
+  e.checkVisibility() && e.getBoundingClientRect().height > 0, e.querySelectorAll('*').length,
+])"""
 
 
 def press_live_code(page) -> None:
@@ -184,7 +187,8 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     quiz_state = quizzes.evaluate_all(QUIZ_STATE)
     assert not any(q["inCell"] for q in quiz_state), quiz_state
     hidden_input_outputs = page.locator("article .cell.tag_hide-input .cell_output")
-    assert hidden_input_outputs.evaluate_all(VISIBLE) == [True] * hidden_input_outputs.count()
+    hidden_input_state = hidden_input_outputs.evaluate_all(OUTPUT_STATE)
+    assert all(visible for visible, _ in hidden_input_state), hidden_input_state
 
     started = time.monotonic()
     press_live_code(page)
@@ -204,8 +208,8 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     assert boxes.count() == static_inputs
     assert page.locator("article .thebe-cell .thebe-cell").count() == 0
     assert quizzes.evaluate_all(QUIZ_STATE) == quiz_state  # not duplicated, not changed
-    # The figures of hide-input cells stay in view (their code stays behind its toggle).
-    assert hidden_input_outputs.evaluate_all(VISIBLE) == [True] * hidden_input_outputs.count()
+    # The figures of hide-input cells stay in view, whole (their code stays behind its toggle).
+    assert hidden_input_outputs.evaluate_all(OUTPUT_STATE) == hidden_input_state
 
     # The hidden setup cell (tag thebe-init) was run by sphinx-thebe on "ready".
     init_box = page.locator("article .tag_thebe-init .thebe-cell").first
