@@ -25,6 +25,8 @@ def project(tmp_path, monkeypatch):
                             found_docs={"intro", "chapters/01"}),
         config=SimpleNamespace(nb_execution_cache_path=""),
         outdir=str(tmp_path / "_build" / "html"),
+        doctreedir=str(tmp_path / "_build" / ".doctrees"),
+        _warncount=0,
     )
     return SimpleNamespace(root=tmp_path, cache=cache, app=app)
 
@@ -80,3 +82,18 @@ def test_fingerprint_ignores_bytecode(project):
     (project.root / "book" / "__pycache__").mkdir()
     (project.root / "book" / "__pycache__" / "data.cpython-311.pyc").write_bytes(b"\0")
     assert freshness.kernel_code_fingerprint() == before
+
+
+@pytest.mark.parametrize("how", ["warning", "exception"])
+def test_a_failed_build_is_followed_by_a_full_reread(project, how):
+    """Sphinx re-reads changed files only: a page whose notebook failed must not be republished as is."""
+    build(project)
+    if how == "warning":
+        project.app._warncount = 1
+        freshness._remember_failure(project.app, None)
+    else:
+        freshness._remember_failure(project.app, RuntimeError("boom"))
+    assert build(project) == ["chapters/01", "intro"]
+    project.app._warncount = 0
+    freshness._remember_failure(project.app, None)
+    assert build(project) == [], "a clean build must not leave the marker"

@@ -11,7 +11,11 @@ that hole:
   the cache is emptied and every page is re-read, so every notebook re-executes;
 - a fingerprint of the build-side code (``book/site/``) is kept in Sphinx's
   environment; when it differs, every page is re-read (re-rendered) but nothing
-  re-executes.
+  re-executes;
+- a build that ended with warnings or an error leaves a marker: the next build
+  re-reads every page. Sphinx only re-reads changed files, so without this a
+  notebook that failed (a warning, fatal under ``-W``) would be published as it
+  was by the next, unchanged build, which would then report success.
 
 The fingerprint file lives inside the cache folder, so it travels with the cache
 that CI restores (``.github/workflows/book.yml``).
@@ -30,6 +34,7 @@ logger = logging.getLogger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent  # book/
 ROOT = PACKAGE.parent
 STAMP = "book-code.sha256"
+FAILED = "book-last-build-failed"  # in the doctree folder, beside Sphinx's environment
 SUFFIXES = {".py", ".json", ".js", ".css", ".html", ".txt"}
 
 
@@ -78,6 +83,12 @@ def _outdated(app, env, added, changed, removed):
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current + "\n")
 
+    failed = Path(app.doctreedir) / FAILED
+    if failed.exists():
+        logger.info("[book] the last build failed: re-reading every page")
+        failed.unlink()
+        stale = True
+
     site = site_code_fingerprint()
     if getattr(env, "book_site_fingerprint", None) not in (None, site):
         logger.info("[book] the build extension changed: re-reading every page")
@@ -86,5 +97,13 @@ def _outdated(app, env, added, changed, removed):
     return sorted(env.found_docs) if stale else []
 
 
+def _remember_failure(app, exception):
+    """Leave the marker when this build raised or warned (warnings fail the build under -W)."""
+    if exception is not None or getattr(app, "_warncount", 0):
+        Path(app.doctreedir).mkdir(parents=True, exist_ok=True)
+        (Path(app.doctreedir) / FAILED).write_text("re-read every page on the next build\n")
+
+
 def setup(app):
     app.connect("env-get-outdated", _outdated)
+    app.connect("build-finished", _remember_failure)
