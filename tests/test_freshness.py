@@ -22,7 +22,7 @@ def project(tmp_path, monkeypatch):
     cache = tmp_path / "_build" / ".jupyter_cache"
     app = SimpleNamespace(
         env=SimpleNamespace(mystnb_config=SimpleNamespace(execution_cache_path=str(cache)),
-                            found_docs={"intro", "chapters/01"}),
+                            found_docs={"intro", "chapters/01", "status"}),
         config=SimpleNamespace(nb_execution_cache_path=""),
         outdir=str(tmp_path / "_build" / "html"),
         doctreedir=str(tmp_path / "_build" / ".doctrees"),
@@ -31,9 +31,9 @@ def project(tmp_path, monkeypatch):
     return SimpleNamespace(root=tmp_path, cache=cache, app=app)
 
 
-def build(project):
+def build(project, changed=()):
     """What Sphinx does at the start of a build: ask which documents are outdated."""
-    return freshness._outdated(project.app, project.app.env, set(), set(), set())
+    return freshness._outdated(project.app, project.app.env, set(), set(changed), set())
 
 
 def fill_cache(project):
@@ -57,7 +57,7 @@ def test_kernel_code_change_empties_the_cache_and_rereads_everything(project, ed
     build(project)
     fill_cache(project)
     (project.root / edit).write_text("changed\n")
-    assert build(project) == ["chapters/01", "intro"]
+    assert build(project) == ["chapters/01", "intro", "status"]
     assert not (project.cache / "global.db").exists(), "stale executed notebooks survived a code change"
     assert build(project) == [], "the new fingerprint was not recorded"
 
@@ -65,7 +65,7 @@ def test_kernel_code_change_empties_the_cache_and_rereads_everything(project, ed
 def test_cache_without_stamp_is_not_trusted(project):
     project.cache.mkdir(parents=True)
     fill_cache(project)
-    assert build(project) == ["chapters/01", "intro"]
+    assert build(project) == ["chapters/01", "intro", "status"]
     assert not (project.cache / "global.db").exists()
 
 
@@ -73,7 +73,7 @@ def test_site_code_change_rereads_pages_but_keeps_executions(project):
     build(project)
     fill_cache(project)
     (project.root / "book" / "site" / "quiz.py").write_text("Y = 2\n")
-    assert build(project) == ["chapters/01", "intro"]
+    assert build(project) == ["chapters/01", "intro", "status"]
     assert (project.cache / "global.db").exists(), "a build-only change must not re-execute notebooks"
 
 
@@ -93,7 +93,14 @@ def test_a_failed_build_is_followed_by_a_full_reread(project, how):
         freshness._remember_failure(project.app, None)
     else:
         freshness._remember_failure(project.app, RuntimeError("boom"))
-    assert build(project) == ["chapters/01", "intro"]
+    assert build(project) == ["chapters/01", "intro", "status"]
     project.app._warncount = 0
     freshness._remember_failure(project.app, None)
     assert build(project) == [], "a clean build must not leave the marker"
+
+
+def test_status_page_is_reread_with_any_other_page(project):
+    """It shows numbers glued by the chapters: a re-executed chapter must not leave it stale."""
+    build(project)
+    assert build(project, changed={"chapters/01"}) == ["status"]
+    assert build(project) == []

@@ -75,6 +75,24 @@ def test_binder_environment_files_are_lean():
         assert not (ROOT / name).exists(), f"{name} would change what Binder builds"
 
 
+def test_binder_postbuild_opens_chapters_as_notebooks(tmp_path):
+    """postBuild (run by repo2docker) makes JupyterLab open the MyST chapters as notebooks."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    proc = subprocess.run(["bash", str(ROOT / "postBuild")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    settings = [json.loads(p.read_text()) for p in tmp_path.rglob("*.json")]
+    viewers = [s["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"] for s in settings
+               if "@jupyterlab/docmanager-extension:plugin" in s]
+    assert viewers and viewers[0].get("myst") == "Jupytext Notebook", settings
+    assert viewers[0].get("markdown") == "Jupytext Notebook"
+
+
 def test_launch_buttons_use_thebe_on_mybinder():
     launch = CONFIG["launch_buttons"]
     assert launch["thebe"] is True
@@ -96,6 +114,8 @@ def test_thebe_config_names_this_repository(built_site, docname):
     config = configs[0]
     assert config["requestKernel"] is True
     assert config["predefinedOutput"] is True
+    # Thebe must not load MathJax 2 from a CDN over the site's own MathJax 3 (book.site.thebe).
+    assert config["mathjaxUrl"] is False
     assert config["binderOptions"]["repo"] == f"{org}/{repo}"
     assert config["binderOptions"]["ref"] == branch
     assert config["binderOptions"].get("binderUrl", "https://mybinder.org") == "https://mybinder.org"

@@ -8,17 +8,19 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
   site itself, and only to the pages that need them;
 - :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes;
 - :mod:`book.site.freshness` -- re-executes the chapters when the ``book`` code they
-  import changes (the execution cache only sees a notebook's own cells).
+  import changes (the execution cache only sees a notebook's own cells);
+- :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set.
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, freshness, quiz
+    from book.site import a11y, assets, freshness, quiz, thebe
 
     quiz.setup(app)
     assets.setup(app)
     a11y.setup(app)
     freshness.setup(app)
+    thebe.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

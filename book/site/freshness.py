@@ -12,6 +12,8 @@ that hole:
 - a fingerprint of the build-side code (``book/site/``) is kept in Sphinx's
   environment; when it differs, every page is re-read (re-rendered) but nothing
   re-executes;
+- pages that show what other pages glued (the status page) are re-read whenever
+  any other page is, so that they never show an earlier run's numbers;
 - a build that ended with warnings or an error leaves a marker: the next build
   re-reads every page. Sphinx only re-reads changed files, so without this a
   notebook that failed (a warning, fatal under ``-W``) would be published as it
@@ -34,7 +36,9 @@ logger = logging.getLogger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent  # book/
 ROOT = PACKAGE.parent
 STAMP = "book-code.sha256"
-FAILED = "book-last-build-failed"  # in the doctree folder, beside Sphinx's environment
+FAILED = "book-last-build-failed"
+#: Pages that display values glued by other pages.
+AGGREGATE_PAGES = ("status",)  # in the doctree folder, beside Sphinx's environment
 SUFFIXES = {".py", ".json", ".js", ".css", ".html", ".txt"}
 
 
@@ -94,7 +98,11 @@ def _outdated(app, env, added, changed, removed):
         logger.info("[book] the build extension changed: re-reading every page")
         stale = True
     env.book_site_fingerprint = site
-    return sorted(env.found_docs) if stale else []
+    if stale:
+        return sorted(env.found_docs)
+    if set(added) | set(changed):
+        return [page for page in AGGREGATE_PAGES if page in env.found_docs]
+    return []
 
 
 def _remember_failure(app, exception):
