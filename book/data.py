@@ -3,9 +3,9 @@
 - :func:`wave_series` and :func:`forecasting_split` -- chapter 5
   (:ref:`ch-forecasting`): noisy sums of waves, cut into a history the model
   sees and a future it must forecast;
-- :func:`adding_problem` -- chapter 6 (:ref:`ch-long_term_memory`): the adding
-  problem of Hochreiter & Schmidhuber (1997), a task that can only be solved by
-  remembering two numbers across the whole sequence.
+- :func:`adding_problem` -- chapter 6 (:ref:`ch-long_term_memory`): the
+  adding problem of Hochreiter & Schmidhuber (1997), a task that can only be
+  solved by remembering two numbers across the whole sequence.
 
 Every function takes a ``seed`` and draws from its own
 :func:`numpy.random.default_rng`, so the same call always returns the same
@@ -19,8 +19,8 @@ from typing import NamedTuple
 import numpy as np
 
 
-def wave_series(n_series: int, length: int, *, seed: int = 0, noise: float = 0.1) -> np.ndarray:
-    """Return ``n_series`` noisy wave mixtures of ``length`` steps, shape ``(n_series, length)``.
+def wave_series(n_series, length, *, seed=0, noise=0.1):
+    """Return ``n_series`` noisy sums of waves, shape ``(n_series, length)``.
 
     Each series is the sum of
 
@@ -29,9 +29,7 @@ def wave_series(n_series: int, length: int, *, seed: int = 0, noise: float = 0.1
     - a slow wave of amplitude 0.1 and a period of 100 to 400 steps,
     - uniform noise in ``[-noise/2, noise/2)`` (variance ``noise**2 / 12``),
 
-    every period and phase drawn at random for each series. Apart from the
-    noise, the next value depends only on the recent past: a few dozen steps
-    pin down the waves' periods and phases.
+    every period and phase drawn at random for each series.
     """
     rng = np.random.default_rng(seed)
     t = np.arange(length, dtype=np.float64)
@@ -47,36 +45,33 @@ def wave_series(n_series: int, length: int, *, seed: int = 0, noise: float = 0.1
 
 
 class ForecastSplit(NamedTuple):
-    """Inputs and targets of one part (training, validation or test) of the forecasting data."""
+    """Inputs and targets of one part (training, validation or test)."""
 
     x: np.ndarray  #: the history, shape ``(n, n_steps, 1)``
     y: np.ndarray  #: the future to forecast, shape ``(n, horizon)``
 
 
-def forecasting_split(
-    n_series: int, n_steps: int = 50, horizon: int = 10, *, seed: int = 0, noise: float = 0.1
-) -> ForecastSplit:
-    """Draw series of ``n_steps + horizon`` steps; cut each into history and future.
+def forecasting_split(n_series, n_steps=50, horizon=10, *, seed=0, noise=0.1):
+    """Draw series of ``n_steps + horizon`` steps; cut each in two.
 
-    The model sees the first ``n_steps`` values (``x``, with a trailing feature
-    axis as Keras' recurrent layers expect) and must forecast the ``horizon``
-    values that follow (``y``). No value of ``y`` appears in ``x``.
+    The model sees the first ``n_steps`` values (``x``, with a trailing
+    feature axis as Keras' recurrent layers expect) and must forecast the
+    ``horizon`` values that follow (``y``). No value of ``y`` is in ``x``.
     """
     series = wave_series(n_series, n_steps + horizon, seed=seed, noise=noise)
-    return ForecastSplit(x=series[:, :n_steps, np.newaxis], y=series[:, n_steps:])
+    history = series[:, :n_steps, np.newaxis]
+    future = series[:, n_steps:]
+    return ForecastSplit(x=history, y=future)
 
 
-def adding_problem(n_sequences: int, length: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def adding_problem(n_sequences, length, *, seed=0):
     """Return ``(inputs, targets)`` of the adding problem.
 
-    ``inputs`` has shape ``(n_sequences, length, 2)`` (float32): column 0 holds
-    values drawn uniformly from ``[0, 1)``, column 1 holds markers, exactly two
-    ones per sequence and zeros elsewhere -- one marker in the first half of the
-    sequence and one in the second half. ``targets`` has shape ``(n_sequences, 1)``:
-    the sum of the two marked values.
-
-    The first marker can sit up to ``length - 1`` steps before the end, so a
-    model must carry a value across most of the sequence.
+    ``inputs`` has shape ``(n_sequences, length, 2)`` (float32). Column 0
+    holds values drawn uniformly from ``[0, 1)``; column 1 holds markers,
+    exactly two ones per sequence and zeros elsewhere: one marker in the
+    first half of the sequence, one in the second half. ``targets`` has
+    shape ``(n_sequences, 1)``: the sum of the two marked values.
     """
     if length < 2:
         raise ValueError("the adding problem needs at least two steps")

@@ -1,12 +1,13 @@
 """Keras models of the experiments, and the one training loop they share.
 
 - chapter 5 (:ref:`ch-forecasting`): :func:`linear_forecaster` and
-  :func:`recurrent_forecaster` (stacked ``SimpleRNN`` or ``LSTM`` layers with a
-  dense head);
+  :func:`recurrent_forecaster` (stacked ``SimpleRNN`` or ``LSTM`` layers with
+  a dense head);
 - chapter 6 (:ref:`ch-long_term_memory`): :func:`adding_model` (one recurrent
   layer and a dense head);
 - both: :func:`train`, which compiles (Adam, mean squared error, gradient
-  clipping), fits with early stopping and returns the losses and the wall time.
+  clipping), fits with optional early stopping and returns the losses and the
+  wall time.
 
 Call :func:`book.runtime.setup` (every chapter does) before building a model:
 it seeds Keras, so the initial weights are the same in every run.
@@ -29,12 +30,13 @@ def _keras():
 
 def _recurrent_layer(kind: str):
     if kind not in RECURRENT_KINDS:
-        raise ValueError(f"kind must be one of {RECURRENT_KINDS}, not {kind!r}")
+        raise ValueError(f"kind must be one of {RECURRENT_KINDS}: {kind!r}")
     return getattr(_keras().layers, kind)
 
 
-def linear_forecaster(n_steps: int, horizon: int = 10, *, name: str = "linear"):
-    """A linear model of the window: each forecast value is a weighted sum of the ``n_steps`` inputs plus a bias."""
+def linear_forecaster(n_steps, horizon=10, *, name="linear"):
+    """A linear model of the window: each forecast is a weighted sum of
+    the ``n_steps`` inputs plus a bias."""
     keras = _keras()
     return keras.Sequential(
         [
@@ -46,24 +48,27 @@ def linear_forecaster(n_steps: int, horizon: int = 10, *, name: str = "linear"):
     )
 
 
-def recurrent_forecaster(kind: str, units: int = 20, n_layers: int = 2, horizon: int = 10, *, name=None):
-    """``n_layers`` stacked recurrent layers of ``units`` units, then a dense layer with ``horizon`` outputs.
+def recurrent_forecaster(kind, units=20, n_layers=2, horizon=10, name=None):
+    """``n_layers`` recurrent layers of ``units`` units, then a dense layer
+    with ``horizon`` outputs.
 
-    Every recurrent layer but the last returns its whole output sequence (the
-    next layer reads it step by step); the last returns only its final output,
-    from which the dense head forecasts all ``horizon`` future values at once.
+    Every recurrent layer but the last returns its whole output sequence
+    (the next layer reads it step by step); the last returns only its final
+    output, from which the dense layer forecasts all ``horizon`` values.
     Sequences of any length are accepted.
     """
     keras = _keras()
     layer = _recurrent_layer(kind)
     stack = [keras.Input(shape=(None, 1))]
-    stack += [layer(units, return_sequences=i < n_layers - 1) for i in range(n_layers)]
+    for i in range(n_layers):
+        stack.append(layer(units, return_sequences=i < n_layers - 1))
     stack.append(keras.layers.Dense(horizon))
     return keras.Sequential(stack, name=name or kind.lower())
 
 
-def adding_model(kind: str, units: int = 32, *, name=None):
-    """One recurrent layer of ``units`` units reading (value, marker) pairs, and a dense layer giving the sum."""
+def adding_model(kind, units=32, *, name=None):
+    """One recurrent layer reading (value, marker) pairs, and a dense layer
+    that turns its last output into the answer."""
     keras = _keras()
     layer = _recurrent_layer(kind)
     return keras.Sequential(
@@ -72,13 +77,12 @@ def adding_model(kind: str, units: int = 32, *, name=None):
     )
 
 
-def compile_model(model, learning_rate: float = 1e-3, clipnorm: float | None = 1.0):
-    """Compile for regression: Adam (gradients clipped to norm ``clipnorm``), mean squared error."""
+def compile_model(model, learning_rate=1e-3, clipnorm=1.0):
+    """Compile for regression: Adam, gradients clipped to norm ``clipnorm``,
+    mean squared error."""
     keras = _keras()
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
-        loss="mse",
-    )
+    optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
+    model.compile(optimizer=optimizer, loss="mse")
     return model
 
 
@@ -87,7 +91,8 @@ class TrainingRun:
     """What :func:`train` returns."""
 
     model: object
-    history: dict = field(repr=False)  #: ``{"loss": [...], "val_loss": [...]}``, one value per epoch
+    #: ``{"loss": [...], "val_loss": [...]}``, one value per epoch
+    history: dict = field(repr=False)
     seconds: float  #: wall time of the fit
 
     @property
@@ -99,43 +104,24 @@ class TrainingRun:
         return min(self.history["val_loss"])
 
 
-def train(
-    model,
-    x,
-    y,
-    validation,
-    *,
-    epochs: int = 20,
-    batch_size: int = 64,
-    learning_rate: float = 1e-3,
-    clipnorm: float | None = 1.0,
-    patience: int | None = 3,
-) -> TrainingRun:
-    """Compile ``model`` and fit it on ``(x, y)``, watching the loss on ``validation = (x_val, y_val)``.
+def train(model, x, y, validation, *, epochs=20, batch_size=64,
+          learning_rate=1e-3, clipnorm=1.0, patience=3):
+    """Compile ``model``, fit it on ``(x, y)`` and watch the loss on
+    ``validation = (x_val, y_val)``.
 
     With ``patience`` set, training stops once the validation loss has not
-    improved for ``patience`` epochs, and the weights of the best epoch are
-    restored. Nothing is printed (``verbose=0``).
+    improved for ``patience`` epochs, and the best epoch's weights are
+    restored; with ``patience=None`` it runs all ``epochs``.
     """
     keras = _keras()
-    compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
+    compile_model(model, learning_rate, clipnorm)
     callbacks = []
     if patience is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=patience, restore_best_weights=True
-            )
-        )
+        callbacks.append(keras.callbacks.EarlyStopping(
+            patience=patience, restore_best_weights=True))
     start = time.perf_counter()
-    fit = model.fit(
-        x,
-        y,
-        validation_data=validation,
-        epochs=epochs,
-        batch_size=batch_size,
-        callbacks=callbacks,
-        verbose=0,
-    )
+    fit = model.fit(x, y, validation_data=validation, epochs=epochs,
+                    batch_size=batch_size, callbacks=callbacks, verbose=0)
     seconds = time.perf_counter() - start
-    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    return TrainingRun(model=model, history=history, seconds=seconds)
+    history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+    return TrainingRun(model, history, seconds)
