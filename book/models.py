@@ -7,7 +7,10 @@
   layer and a dense head);
 - both: :func:`train`, which compiles (Adam, mean squared error, gradient
   clipping), fits with optional early stopping and returns the losses and the
-  wall time.
+  wall time;
+- what a trained model uses: :func:`sensitivity_by_lag` (chapter 5) and
+  :func:`marker_sensitivity` (chapter 6), gradients of its outputs with
+  respect to its inputs.
 
 Call :func:`book.runtime.setup` (every chapter does) before building a model:
 it seeds Keras, so the initial weights are the same in every run.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from book.runtime import import_tensorflow
 
@@ -125,3 +130,40 @@ def train(model, x, y, validation, *, epochs=20, batch_size=64,
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
     return TrainingRun(model, history, seconds)
+
+
+def _input_gradient(outputs_of, x):
+    """Gradient of ``sum(outputs_of(x))`` with respect to ``x``, as NumPy.
+
+    The sequences of a batch do not interact, so row ``i`` of the result is
+    the gradient of sequence ``i``'s own output.
+    """
+    tf = import_tensorflow()[0]
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outputs = outputs_of(x)
+    return tape.gradient(outputs, x).numpy()
+
+
+def sensitivity_by_lag(model, x):
+    """Mean |d(last forecast) / d(input)| at each step of the history.
+
+    Used in chapter 5. Index ``k`` of the result is the step ``k`` steps
+    before the end of the history; the mean is over the sequences of ``x``.
+    """
+    gradient = _input_gradient(lambda x: model(x)[:, -1], x)[:, :, 0]
+    return np.abs(gradient).mean(axis=0)[::-1]
+
+
+def marker_sensitivity(model, inputs):
+    """The marked steps of each adding-problem sequence, and the derivative
+    of the model's answer with respect to the value at each of them.
+
+    Used in chapter 6. Returns two arrays of shape ``(n_sequences, 2)``:
+    the steps of the first and second marker, and the two derivatives.
+    """
+    d_value = _input_gradient(model, inputs)[:, :, 0]
+    steps = np.nonzero(inputs[:, :, 1])[1].reshape(-1, 2)
+    rows = np.arange(len(inputs))[:, None]
+    return steps, d_value[rows, steps]

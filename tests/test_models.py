@@ -13,7 +13,9 @@ from book.models import (  # noqa: E402 - TensorFlow must be imported quietly fi
     adding_model,
     compile_model,
     linear_forecaster,
+    marker_sensitivity,
     recurrent_forecaster,
+    sensitivity_by_lag,
     train,
 )
 
@@ -123,3 +125,41 @@ def test_train_is_deterministic():
         ).history
 
     assert once() == once()
+
+
+def test_sensitivity_by_lag_of_a_linear_model_is_its_weights():
+    n_steps, horizon = 7, 3
+    model = linear_forecaster(n_steps, horizon)
+    weights = np.arange(n_steps * horizon, dtype="float32").reshape(n_steps, horizon) - 5
+    model.layers[-1].set_weights([weights, np.zeros(horizon, dtype="float32")])
+    x = np.random.default_rng(0).random((4, n_steps, 1)).astype("float32")
+    # the last forecast's gradient is the last column; index k is k steps back
+    expected = np.abs(weights[:, -1])[::-1]
+    np.testing.assert_allclose(sensitivity_by_lag(model, x), expected, rtol=1e-6)
+
+
+def test_sensitivity_by_lag_shape_for_a_recurrent_model():
+    model = recurrent_forecaster("LSTM", units=4, horizon=2)
+    x = np.random.default_rng(1).random((5, 9, 1)).astype("float32")
+    result = sensitivity_by_lag(model, x)
+    assert result.shape == (9,)
+    assert (result >= 0).all()
+
+
+def test_marker_sensitivity_reads_the_derivative_at_the_markers():
+    from book.data import adding_problem
+
+    length = 6
+    inputs, _ = adding_problem(5, length, seed=0)
+    # a linear model of (value, marker) pairs: answer = sum_t w_t * value_t
+    model = keras.Sequential(
+        [keras.Input((length, 2)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
+    per_step = np.arange(1, length + 1, dtype="float32")
+    kernel = np.zeros((2 * length, 1), dtype="float32")
+    kernel[0::2, 0] = per_step  # weights of the values; markers get 0
+    model.layers[-1].set_weights([kernel, np.zeros(1, dtype="float32")])
+    steps, derivatives = marker_sensitivity(model, inputs)
+    assert steps.shape == derivatives.shape == (5, 2)
+    assert (steps[:, 0] < length // 2).all() and (steps[:, 1] >= length // 2).all()
+    np.testing.assert_allclose(derivatives, per_step[steps], rtol=1e-6)
