@@ -53,6 +53,8 @@ def plotly_figure(fig, div_id: str):
         include_plotlyjs=False,
         include_mathjax=False,
         div_id=div_id,
-        config={"displaylogo": False, "responsive": True},
+        # No toolbar: it covered the legend, and drag-to-zoom / double-click-to-reset
+        # work without it (the captions say so).
+        config={"displayModeBar": False, "responsive": True},
     )
     return HTML(f'<div class="{PLOTLY_CLASS}">{html}</div>')
