@@ -67,3 +67,26 @@ def test_unchanged_rebuild_executes_nothing(built_site):
     assert again.returncode == 0, again.log[-4000:]
     assert "Executing notebook" not in again.log, [l for l in again.log.splitlines() if "Executing" in l]
     assert _cache_records(built_site.output) == before
+
+
+def _article_words(html_file):
+    article = BeautifulSoup(html_file.read_text(), "html.parser").find("article")
+    return article.get_text(" ").split()
+
+
+def test_two_builds_give_the_same_numbers(built_site, tmp_path):
+    """Seeds are fixed: an independent build, with an empty execution cache, writes the same
+    text (every glued number, every printed output) on every chapter page."""
+    from book_pages import chapter_pages
+
+    again = build_book(tmp_path)
+    assert again.returncode == 0, again.log[-4000:]
+    assert "Executing notebook" in again.log, "the second build must execute, not reuse the cache"
+    for page in chapter_pages():
+        first = _article_words(built_site.html / f"{page}.html")
+        second = _article_words(again.html / f"{page}.html")
+        if first != second:
+            import difflib
+
+            diff = [d for d in difflib.unified_diff(first, second, lineterm="", n=2)][:40]
+            raise AssertionError(f"{page} differs between two builds:\n" + "\n".join(diff))
