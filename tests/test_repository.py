@@ -45,7 +45,7 @@ def test_requirements_are_pinned_and_agree():
 
 def test_required_packages_are_pinned():
     runtime = _pins("requirements.txt")
-    for name in ["jupyter-book", "myst-nb", "sphinx-book-theme", "sphinx-thebe", "tensorflow",
+    for name in ["jupyter-book", "myst-nb", "sphinx-book-theme", "sphinx-thebe", "tensorflow-cpu",
                  "numpy", "matplotlib", "plotly", "jupyterquiz"]:
         assert name in runtime, f"requirements.txt does not pin {name}"
     assert runtime["jupyter-book"].startswith("1."), "the book is a Jupyter Book 1 site"
