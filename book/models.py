@@ -83,10 +83,11 @@ def adding_model(kind, units=32, *, name=None):
 
 
 def compile_model(model, learning_rate=1e-3, clipnorm=1.0):
-    """Compile for regression: Adam, gradients clipped to norm ``clipnorm``,
-    mean squared error."""
+    """Compile for regression: Adam, mean squared error, and the whole
+    gradient (all weights together) clipped to norm ``clipnorm``
+    (``global_clipnorm``, the rule of chapter 2, which keeps its direction)."""
     keras = _keras()
-    optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
+    optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm)
     model.compile(optimizer=optimizer, loss="mse")
     return model
 

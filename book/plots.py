@@ -14,6 +14,18 @@ import matplotlib as mpl
 
 # Colour-blind safe palette (Okabe-Ito), used by matplotlib and plotly figures alike.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+#: One colour per model across the whole course (Okabe-Ito, colour-blind safe): a model
+#: keeps its colour in every chapter and figure. Baselines that need no learning are greys.
+MODEL_COLORS = {
+    "SimpleRNN": "#0072B2",  # blue
+    "LSTM": "#D55E00",  # vermilion (the colour of the cell state in the diagrams)
+    "GRU": "#009E73",  # bluish green
+    "linear": "#CC79A7",  # reddish purple
+    "naive": "#E69F00",  # orange
+    "mean guess": "#555555",
+    "unigram": "#999999",
+    "bigram": "#555555",
+}
 #: Marker class of the ``<div>`` of every plotly figure the book emits.
 PLOTLY_CLASS = "book-plotly-figure"
 

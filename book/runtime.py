@@ -83,9 +83,10 @@ def setup(seed: int = SEED, *, tensorflow: bool = True) -> None:
     plots.use_book_style()
 
 
-#: Peak memory a chapter's kernel may reach, in MiB. mybinder.org gives a pod
-#: 1-2 GB, so a chapter that fits this budget also runs under "Live Code".
-MEMORY_BUDGET_MB = 1500
+#: Peak memory a chapter's kernel may reach, in MiB. mybinder.org guarantees a
+#: session 1 GB (and allows 2 GB at most), so a chapter that fits this budget
+#: also runs under "Live Code".
+MEMORY_BUDGET_MB = 1000
 
 
 def peak_memory_mb() -> float:

@@ -86,7 +86,7 @@ def test_compile_settings():
     model = compile_model(adding_model("LSTM", units=4), learning_rate=0.01, clipnorm=1.0)
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
-    assert model.optimizer.clipnorm == 1.0
+    assert model.optimizer.global_clipnorm == 1.0 and model.optimizer.clipnorm is None
     assert model.loss == "mse"
 
 
