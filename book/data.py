@@ -4,8 +4,10 @@
   (:ref:`ch-forecasting`): noisy sums of waves, cut into a history the model
   sees and a future it must forecast;
 - :func:`adding_problem` -- chapter 6 (:ref:`ch-long_term_memory`): the
-  adding problem of Hochreiter & Schmidhuber (1997), a task that can only be
-  solved by remembering two numbers across the whole sequence.
+  adding problem, a task that can only be solved by remembering two numbers
+  across the whole sequence. Hochreiter & Schmidhuber (1997) introduced it; this
+  is the simpler form of later work (for example Arjovsky, Shah & Bengio 2016):
+  values uniform in [0, 1), one marker in each half, target the plain sum.
 
 Every function takes a ``seed`` and draws from its own
 :func:`numpy.random.default_rng`, so the same call always returns the same

@@ -111,17 +111,18 @@ class TrainingRun:
 
 
 def train(model, x, y, validation, *, epochs=20, batch_size=64,
-          learning_rate=1e-3, clipnorm=1.0, patience=3):
+          learning_rate=1e-3, clipnorm=1.0, patience=3, callbacks=()):
     """Compile ``model``, fit it on ``(x, y)`` and watch the loss on
     ``validation = (x_val, y_val)``.
 
     With ``patience`` set, training stops once the validation loss has not
     improved for ``patience`` epochs, and the best epoch's weights are
-    restored; with ``patience=None`` it runs all ``epochs``.
+    restored; with ``patience=None`` it runs all ``epochs``. ``callbacks``
+    are extra Keras callbacks (chapter 6 records the gates with one).
     """
     keras = _keras()
     compile_model(model, learning_rate, clipnorm)
-    callbacks = []
+    callbacks = list(callbacks)
     if patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=patience, restore_best_weights=True))

@@ -163,3 +163,14 @@ def test_marker_sensitivity_reads_the_derivative_at_the_markers():
     assert steps.shape == derivatives.shape == (5, 2)
     assert (steps[:, 0] < length // 2).all() and (steps[:, 1] >= length // 2).all()
     np.testing.assert_allclose(derivatives, per_step[steps], rtol=1e-6)
+
+
+def test_quiz_6_weight_counts_are_the_models():
+    """Quiz 6 quotes the weight counts of chapter 6's two models; they must be these models' counts."""
+    import json
+
+    from book.paths import QUIZZES
+
+    text = json.dumps(json.loads((QUIZZES / "06_long_term_memory.json").read_text()))
+    for kind, units in [("SimpleRNN", 64), ("LSTM", 32)]:
+        assert f"{adding_model(kind, units=units).count_params():,}" in text, (kind, units)
