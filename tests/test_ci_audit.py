@@ -26,7 +26,9 @@ GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
 #: `uses: owner/repo@<40 hex> # vX.Y.Z`
-PINNED = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})\s+#\s*v\d+\.\d+\.\d+\s*$")
+PINNED = re.compile(
+    r"^\s*(?:-\s*)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})\s+#\s*v\d+\.\d+\.\d+\s*$"
+)
 
 
 def _steps(workflow: dict):
@@ -45,7 +47,9 @@ def _load(path: Path) -> dict:
 def test_zizmor_finds_nothing_of_medium_or_high_severity():
     proc = subprocess.run(
         [str(BIN / "zizmor"), "--offline", "--format", "json", "--min-severity", "medium", str(GITHUB)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     findings = json.loads(proc.stdout or "null")
     assert isinstance(findings, list), proc.stdout + proc.stderr
@@ -70,8 +74,17 @@ def test_zizmor_would_catch_an_unpinned_action(tmp_path):
         "    steps:\n      - uses: actions/checkout@v4\n"
     )
     proc = subprocess.run(
-        [str(BIN / "zizmor"), "--offline", "--format", "json", "--min-severity", "medium", str(tmp_path / ".github")],
-        capture_output=True, text=True,
+        [
+            str(BIN / "zizmor"),
+            "--offline",
+            "--format",
+            "json",
+            "--min-severity",
+            "medium",
+            str(tmp_path / ".github"),
+        ],
+        capture_output=True,
+        text=True,
     )
     idents = {f["ident"] for f in json.loads(proc.stdout)}
     assert {"unpinned-uses", "artipacked"} <= idents, proc.stdout + proc.stderr
@@ -81,7 +94,9 @@ def test_zizmor_would_catch_an_unpinned_action(tmp_path):
 def test_every_action_is_pinned_to_a_commit_with_its_release(workflow):
     for line in workflow.read_text().splitlines():
         if re.match(r"^\s*(?:-\s*)?uses:", line):
-            assert PINNED.match(line), f"{workflow.name}: not pinned to a full SHA with '# vX.Y.Z': {line.strip()}"
+            assert PINNED.match(line), (
+                f"{workflow.name}: not pinned to a full SHA with '# vX.Y.Z': {line.strip()}"
+            )
 
 
 def test_the_same_action_has_the_same_pin_everywhere():
@@ -106,8 +121,14 @@ def test_checkouts_keep_no_credentials(workflow):
 
 def test_dependabot_config_is_valid():
     proc = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(GITHUB / "dependabot.yml")],
-        capture_output=True, text=True,
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.dependabot",
+            str(GITHUB / "dependabot.yml"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -132,7 +153,9 @@ def test_weekly_workflow_rebuilds_from_an_empty_cache_and_checks_links():
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as True
     assert "schedule" in triggers and triggers["schedule"][0]["cron"].endswith("1"), "weekly, on Mondays"
     steps = [s for _, s in _steps(workflow)]
-    assert not any(s.get("uses", "").startswith("actions/cache@") for s in steps), "the cache must start empty"
+    assert not any(s.get("uses", "").startswith("actions/cache@") for s in steps), (
+        "the cache must start empty"
+    )
     assert not any("cache" in s.get("with", {}) for s in steps), "no pip cache either"
     runs = "\n".join(s.get("run", "") for s in steps)
     assert runs.index("make clean") < runs.index("make book") < runs.index("--builder linkcheck")
@@ -145,7 +168,9 @@ def test_weekly_workflow_rebuilds_from_an_empty_cache_and_checks_links():
 
 
 def _prebuild():
-    spec = importlib.util.spec_from_file_location("binder_prebuild", GITHUB / "scripts" / "binder_prebuild.py")
+    spec = importlib.util.spec_from_file_location(
+        "binder_prebuild", GITHUB / "scripts" / "binder_prebuild.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -174,8 +199,10 @@ def test_the_build_url_comes_from_config_yml():
     expected = f"{config['launch_buttons']['binderhub_url'].rstrip('/')}/build/gh/{owner_repo}/{sha}"
     assert module.build_url(module._read_config(ROOT / "_config.yml"), sha) == expected
     # another BinderHub and a fork: one place to change
-    fork = {"launch_buttons": {"binderhub_url": "https://binder.example.edu/"},
-            "repository": {"url": "https://github.com/someone/lstm-fork.git"}}
+    fork = {
+        "launch_buttons": {"binderhub_url": "https://binder.example.edu/"},
+        "repository": {"url": "https://github.com/someone/lstm-fork.git"},
+    }
     assert module.build_url(fork, sha) == f"https://binder.example.edu/build/gh/someone/lstm-fork/{sha}"
 
 
@@ -204,12 +231,30 @@ def test_the_fallback_reader_agrees_with_yaml_on_config_yml():
 @pytest.mark.parametrize(
     "config, commit, words",
     [
-        ({"launch_buttons": {"binderhub_url": "http://mybinder.org"}, "repository": {"url": "https://github.com/a/b"}},
-         "0" * 40, "https://"),
-        ({"launch_buttons": {"binderhub_url": "https://mybinder.org"}, "repository": {"url": "https://gitlab.com/a/b"}},
-         "0" * 40, "github.com/OWNER/REPO"),
-        ({"launch_buttons": {"binderhub_url": "https://mybinder.org"}, "repository": {"url": "https://github.com/a/b"}},
-         "main; rm -rf /", "not a commit SHA"),
+        (
+            {
+                "launch_buttons": {"binderhub_url": "http://mybinder.org"},
+                "repository": {"url": "https://github.com/a/b"},
+            },
+            "0" * 40,
+            "https://",
+        ),
+        (
+            {
+                "launch_buttons": {"binderhub_url": "https://mybinder.org"},
+                "repository": {"url": "https://gitlab.com/a/b"},
+            },
+            "0" * 40,
+            "github.com/OWNER/REPO",
+        ),
+        (
+            {
+                "launch_buttons": {"binderhub_url": "https://mybinder.org"},
+                "repository": {"url": "https://github.com/a/b"},
+            },
+            "main; rm -rf /",
+            "not a commit SHA",
+        ),
     ],
 )
 def test_a_bad_configuration_is_refused_with_a_message(config, commit, words):
@@ -223,7 +268,12 @@ def _events(*phases):
 
 def test_watch_reads_the_event_stream_until_ready_or_failed():
     watch, log = _prebuild().watch, []
-    assert watch(_events("waiting", "building", "built", "launching", "ready", "never"), 10, lambda: 0, log.append) == "ready"
+    assert (
+        watch(
+            _events("waiting", "building", "built", "launching", "ready", "never"), 10, lambda: 0, log.append
+        )
+        == "ready"
+    )
     assert log[-1].startswith("ready")
     assert watch(_events("building", "failed"), 10, lambda: 0, log.append) == "failed"
     assert watch(_events("building"), 10, lambda: 0, log.append) == "closed"

@@ -13,13 +13,12 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from book import quizzes
-from book.paths import CHAPTERS, QUIZZES, ROOT
+from book.paths import QUIZZES, ROOT
 from book.site import quiz as quiz_ext
 from book_pages import chapter_pages
 
@@ -123,7 +122,7 @@ DAMAGE = [
     ("empty question", lambda d: d[2].update(question=""), 3, "question", "must be a non-empty string"),
     ("empty answer", lambda d: d[1]["answers"][0].update(answer="\n"), 2, "answers[0].answer", "must be a non-empty string"),
     ("unknown type", lambda d: d[1].update(type="essay"), 2, "type", "must be one of"),
-    ("unknown field", lambda d: d[0]["answers"][0].update(feeback="typo"), 1, "answers[0].feeback", "unknown field"),
+    ("unknown field", lambda d: d[0]["answers"][0].update(feeback="typo"), 1, "answers[0].feeback", "unknown field"),  # codespell:ignore feeback
     ("no correct answer (many_choice)", lambda d: d[0]["answers"][0].update(correct=False), 1, "answers", "exactly one answer"),
     ("two correct answers in many_choice", lambda d: d[0]["answers"][1].update(correct=True), 1, "answers", "exactly one answer"),
     ("no correct answer (multiple_choice)", lambda d: [a.update(correct=False) for a in d[1]["answers"]], 2, "answers", "at least one answer"),

@@ -71,7 +71,8 @@ def test_citation_file_is_valid_cff():
     checker = Path(sys.executable).parent / "check-jsonschema"
     proc = subprocess.run(
         [str(checker), "--builtin-schema", "vendor.citation-file-format", str(ROOT / "CITATION.cff")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -90,9 +91,22 @@ def test_citation_agrees_with_the_book():
 def test_contributing_covers_setup_chapters_quizzes_tests_and_the_review_rules():
     text = (ROOT / "CONTRIBUTING.md").read_text()
     for words in [
-        "make book", "make test-fast", "make test", "## Add a chapter", "## Add or change a quiz",
-        "python -m book.quizzes", "glue", "assertion", "alt text", "150 s", "1000 MiB", "1.5 MB gzipped",
-        "ruff", "codespell", "pre-commit", "zizmor",
+        "make book",
+        "make test-fast",
+        "make test",
+        "## Add a chapter",
+        "## Add or change a quiz",
+        "python -m book.quizzes",
+        "glue",
+        "assertion",
+        "alt text",
+        "150 s",
+        "1000 MiB",
+        "1.5 MB gzipped",
+        "ruff",
+        "codespell",
+        "pre-commit",
+        "zizmor",
     ]:
         assert words in text, f"CONTRIBUTING.md does not mention {words!r}"
     # the budgets it states are the ones the code enforces

@@ -25,7 +25,9 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+GITHUB = re.compile(
+    r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+?)(?:\.git)?/?$"
+)
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 #: Phases that end the wait (BinderHub's event stream).
 FINAL = {"ready", "failed"}
@@ -60,7 +62,9 @@ def build_url(config: dict, commit: str) -> str:
         raise ValueError(f"launch_buttons.binderhub_url must be an https:// URL (got {hub!r})")
     match = GITHUB.match(str(config["repository"]["url"]))
     if not match:
-        raise ValueError(f"repository.url must be https://github.com/OWNER/REPO (got {config['repository']['url']!r})")
+        raise ValueError(
+            f"repository.url must be https://github.com/OWNER/REPO (got {config['repository']['url']!r})"
+        )
     if not COMMIT.match(commit):
         raise ValueError(f"not a commit SHA: {commit!r}")
     return f"{hub}/build/gh/{match['owner']}/{match['repo']}/{commit}"
