@@ -41,7 +41,7 @@ class _Canvas:
         self.ax = ax
 
     def line(self, points, color=INK, lw=2.0, arrow=False, halo=False, z=2):
-        xs, ys = zip(*points)
+        xs, ys = zip(*points, strict=True)
         effects = [pe.withStroke(linewidth=lw + 6, foreground="white")] if halo else None
         if arrow and len(points) >= 2:
             self.ax.plot(xs[:-1] + (xs[-1],), ys[:-1] + (ys[-1],), color=color, lw=lw,

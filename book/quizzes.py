@@ -15,6 +15,7 @@ indices from 0, as in the JSON file.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -55,6 +56,28 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # jupyterquiz turns $...$ into \(...\) and $$...$$ into \[...\]; \$ is a literal dollar.
 _DOUBLE_DOLLAR = re.compile(r"(?<!\\)\$\$")
 _DOLLAR = re.compile(r"(?<!\\)\$")
+
+# Markup. jupyterquiz puts question, answer, feedback and code text into the page
+# with innerHTML, so any tag in a quiz file would reach every reader's browser:
+# quiz text is plain text. After `<`, a letter, `/`, `!` or `?` opens a tag, an end
+# tag or a comment in HTML; `x < 1`, `a <= b` and `i<5` stay text.
+_TAG = re.compile(r"<[A-Za-z/!?]")
+# An event-handler attribute (onerror=, onclick = ...; every HTML event name has at
+# least three letters after "on"), refused anywhere in the text, except English words.
+_EVENT_ATTRIBUTE = re.compile(r"\bon([a-z]{3,})\s*=", re.IGNORECASE)
+_NOT_EVENTS = {"once", "ones", "only", "onset", "onto", "onward", "onwards"}
+# `code` spans: the course's quiz loader escapes their content (book/site/quiz_loader.js).
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# jupyterquiz's own link syntax (helpers.js, jaxify): [text](target) and <http...>.
+_MARKDOWN_LINK = re.compile(r"\[(.*?)\]\((.*?)\)")
+_AUTOLINK = re.compile(r"<https?://[^\s\"'<>`]+>")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_SAFE_SCHEMES = {"http", "https", "mailto"}
+_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f\"'<>`\\]")
+# MathJax's TeX links (\href{javascript:...}{x}) would bypass the link check.
+_TEX_LINK = re.compile(r"\\(?:href|url)(?![A-Za-z])")
+#: The text fields of a quiz: jupyterquiz inserts all of them as HTML.
+TEXT_FIELDS = ("question", "answer", "feedback", "code")
 
 
 @dataclass(frozen=True)
@@ -153,15 +176,55 @@ def _problems_of(error) -> list[Problem]:
     return [Problem(question, field, message or error.message)]
 
 
+def markup_problem(text: str, *, code: bool = False) -> str | None:
+    """Why ``text`` (one text field of a quiz) is not plain text, or None if it is.
+
+    Refused: an HTML tag, end tag or comment (``<img``, ``</b``, ``<!--``), an event
+    attribute (``onerror=``), a link (``[text](target)``, ``<http...>``) whose target is
+    not a plain http(s) or mailto address, and TeX's ``\\href``/``\\url``. Allowed:
+    ``x < 1``, ``a <= b``, `` `code` `` (the loader escapes it), ``$math$`` and HTML
+    entities such as ``&lt;``. ``code=True`` is for the ``code`` fields, which
+    jupyterquiz inserts as they are (no backticks, no links).
+    """
+    plain = text if code else _CODE_SPAN.sub("", text)
+    if not code:
+        plain = _AUTOLINK.sub("", plain)
+    tag = _TAG.search(plain)
+    if tag:
+        snippet = re.match(r"<[^\s>]{0,12}", plain[tag.start():]).group(0)
+        return (
+            f"contains HTML markup ({snippet!r}): quiz text is plain text, put into the page as HTML; "
+            "write code in backticks, and a literal '<' before a letter as '&lt;'"
+        )
+    event = next((m for m in _EVENT_ATTRIBUTE.finditer(plain) if f"on{m.group(1).lower()}" not in _NOT_EVENTS), None)
+    if event:
+        return f"contains an HTML event attribute ({event.group(0)!r}): quiz text is plain text"
+    if code:
+        return None
+    for match in _MARKDOWN_LINK.finditer(text):
+        target = html.unescape(match.group(2))
+        scheme = _SCHEME.match(target)
+        if _UNSAFE_IN_URL.search(target) or (scheme and scheme.group(1).lower() not in _SAFE_SCHEMES):
+            return (
+                f"has a link to {match.group(2)!r}: a link in a quiz goes to an http(s) or mailto address "
+                "or a relative path, without spaces or quotes"
+            )
+    if _TEX_LINK.search(text):
+        return "uses \\href or \\url in math: a quiz links with [text](https://...) instead"
+    return None
+
+
 def _extra_checks(questions: list) -> list[Problem]:
-    """What JSON Schema cannot say: lo < hi in ranges, balanced $ math in every text."""
+    """What JSON Schema cannot say: lo < hi in ranges, balanced $ math and no markup in every text."""
     problems = []
     for q_index, question in enumerate(questions, start=1):
         texts = [("question", question.get("question"))]
+        codes = [("code", question.get("code"))]
         for a_index, answer in enumerate(question.get("answers", [])):
             if not isinstance(answer, dict):
                 continue
             texts += [(f"answers[{a_index}].answer", answer.get("answer")), (f"answers[{a_index}].feedback", answer.get("feedback"))]
+            codes.append((f"answers[{a_index}].code", answer.get("code")))
             rng = answer.get("range")
             if answer.get("type") == "range" and isinstance(rng, list) and len(rng) == 2 and rng[0] >= rng[1]:
                 problems.append(
@@ -175,6 +238,10 @@ def _extra_checks(questions: list) -> list[Problem]:
                 problems.append(
                     Problem(q_index, field, "has an unbalanced $ (math is written $...$; a dollar sign is \\$)")
                 )
+        for field, text, code in [*((f, t, False) for f, t in texts), *((f, t, True) for f, t in codes)]:
+            why = markup_problem(text, code=code) if isinstance(text, str) else None
+            if why:
+                problems.append(Problem(q_index, field, why))
     return problems
 
 

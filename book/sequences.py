@@ -76,7 +76,7 @@ class BagOfValues:
     v: np.ndarray  # (hidden,)
 
     @classmethod
-    def random(cls, features: int, hidden: int = 8, seed: int = 0) -> "BagOfValues":
+    def random(cls, features: int, hidden: int = 8, seed: int = 0) -> BagOfValues:
         rng = np.random.default_rng(seed)
         return cls(
             W=rng.normal(size=(hidden, features)),
@@ -106,7 +106,7 @@ class TinyRNN:
     v: np.ndarray  # (hidden,)
 
     @classmethod
-    def random(cls, features: int, hidden: int = 8, seed: int = 0) -> "TinyRNN":
+    def random(cls, features: int, hidden: int = 8, seed: int = 0) -> TinyRNN:
         rng = np.random.default_rng(seed)
         return cls(
             W_h=rng.normal(size=(hidden, hidden)) / np.sqrt(hidden),

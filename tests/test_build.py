@@ -65,7 +65,7 @@ def test_unchanged_rebuild_executes_nothing(built_site):
     assert before, "the first build stored no executed notebook in the cache"
     again = build_book(built_site.output)
     assert again.returncode == 0, again.log[-4000:]
-    assert "Executing notebook" not in again.log, [l for l in again.log.splitlines() if "Executing" in l]
+    assert "Executing notebook" not in again.log, [line for line in again.log.splitlines() if "Executing" in line]
     assert _cache_records(built_site.output) == before
 
 

@@ -10,7 +10,7 @@ script, stylesheet, image, font or frame from another host.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -40,12 +40,12 @@ def html_files(html_root: Path) -> list[Path]:
     return sorted(p for p in html_root.rglob("*.html") if "_static" not in p.relative_to(html_root).parts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
-@lru_cache(maxsize=None)
+@cache
 def anchors(path: Path) -> frozenset[str]:
     soup = parse(path)
     return frozenset(

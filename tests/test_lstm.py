@@ -172,7 +172,7 @@ def test_backward_matches_gradient_tape(keras_modules):
         tape.watch(x_tf)
         loss = tf.reduce_sum(layer(x_tf) * tf.constant(R, tf.float32))
     by_tape = tape.gradient(loss, [x_tf, *layer.trainable_weights])
-    for name, expected in zip(["x", "kernel", "recurrent_kernel", "bias"], by_tape):
+    for name, expected in zip(["x", "kernel", "recurrent_kernel", "bias"], by_tape, strict=True):
         assert np.abs(np.asarray(expected) - getattr(grads, name)).max() < TOLERANCE, name
 
 

@@ -13,13 +13,12 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from book import quizzes
-from book.paths import CHAPTERS, QUIZZES, ROOT
+from book.paths import QUIZZES, ROOT
 from book.site import quiz as quiz_ext
 from book_pages import chapter_pages
 
@@ -123,7 +122,7 @@ DAMAGE = [
     ("empty question", lambda d: d[2].update(question=""), 3, "question", "must be a non-empty string"),
     ("empty answer", lambda d: d[1]["answers"][0].update(answer="\n"), 2, "answers[0].answer", "must be a non-empty string"),
     ("unknown type", lambda d: d[1].update(type="essay"), 2, "type", "must be one of"),
-    ("unknown field", lambda d: d[0]["answers"][0].update(feeback="typo"), 1, "answers[0].feeback", "unknown field"),
+    ("unknown field", lambda d: d[0]["answers"][0].update(feedbak="typo"), 1, "answers[0].feedbak", "unknown field"),
     ("no correct answer (many_choice)", lambda d: d[0]["answers"][0].update(correct=False), 1, "answers", "exactly one answer"),
     ("two correct answers in many_choice", lambda d: d[0]["answers"][1].update(correct=True), 1, "answers", "exactly one answer"),
     ("no correct answer (multiple_choice)", lambda d: [a.update(correct=False) for a in d[1]["answers"]], 2, "answers", "at least one answer"),
@@ -330,3 +329,98 @@ def test_chapters_load_quizzes_only_through_the_directive():
         source = (ROOT / f"{page}.md").read_text(encoding="utf-8")
         for call in ("display_quiz", "jupyterquiz", "book.quizzes", "from book import quizzes"):
             assert call not in source, f"{page} loads a quiz with {call!r}; use the {{quiz}} directive"
+
+
+# ------------------------------------------------------------------ markup (issue 16)
+
+#: Text that jupyterquiz would turn into live HTML, in every text field a quiz has.
+MARKUP = [
+    ("img onerror in a question", lambda d: d[0].update(question='Which gate? <img src=x onerror="alert(1)">'),
+     1, "question", "contains HTML markup ('<img')"),
+    ("script in an answer", lambda d: d[1]["answers"][2].update(answer="<script>alert(1)</script>"),
+     2, "answers[2].answer", "contains HTML markup ('<script'"),
+    ("end tag in feedback", lambda d: d[0]["answers"][1].update(feedback="No.</b>"),
+     1, "answers[1].feedback", "contains HTML markup ('</b'"),
+    ("a href in feedback", lambda d: d[2]["answers"][2].update(feedback='See <a href="https://example.org">this</a>.'),
+     3, "answers[2].feedback", "contains HTML markup ('<a')"),
+    ("comment in a question", lambda d: d[1].update(question="Which gates? <!-- hidden -->"),
+     2, "question", "contains HTML markup ('<!--')"),
+    ("tag in a question's code", lambda d: d[0].update(code="<svg onload=alert(1)>"),
+     1, "code", "contains HTML markup ('<svg')"),
+    ("tag in an answer's code", lambda d: d[1]["answers"][0].update(code="if a<b: pass"),
+     2, "answers[0].code", "contains HTML markup ('<b:')"),
+    ("event attribute without a tag", lambda d: d[0].update(question='Which gate? x" onmouseover="alert(1)'),
+     1, "question", "event attribute"),
+    ("javascript link", lambda d: d[0]["answers"][0].update(feedback="Right: [see](javascript:alert(1))."),
+     1, "answers[0].feedback", "has a link to 'javascript:alert"),
+    ("entity-encoded javascript link", lambda d: d[0]["answers"][0].update(feedback="[see](javascript&colon;alert(1))"),
+     1, "answers[0].feedback", "has a link"),
+    ("link breaking out of href", lambda d: d[1].update(question='Which? [x](https://a.org" onclick="alert(1))'),
+     2, "question", "event attribute"),
+    ("quote in a link target", lambda d: d[1].update(question="Which? [x](https://a.org'x)"),
+     2, "question", "has a link"),
+    ("autolink breaking out", lambda d: d[1].update(question='Which? <http://a.org"x>'),
+     2, "question", "contains HTML markup ('<http://a.org'"),
+    ("TeX href", lambda d: d[0].update(question=r"Which gate scales $\href{javascript:alert(1)}{c_{t-1}}$?"),
+     1, "question", "\\href"),
+]
+
+
+@pytest.mark.parametrize("kind, mutate, number, field, words", MARKUP, ids=[m[0] for m in MARKUP])
+def test_markup_in_a_quiz_fails_naming_file_question_and_field(tmp_path, kind, mutate, number, field, words):
+    test_a_damaged_quiz_fails_naming_file_question_and_field(tmp_path, kind, mutate, number, field, words)
+
+
+def test_the_img_onerror_quiz_of_the_issue_fails_with_the_usual_message(tmp_path):
+    folder = tmp_path / "quizzes"
+    folder.mkdir()
+    data = _damaged(lambda d: d[1].update(question='<img src=x onerror="alert(document.domain)">'))
+    (folder / "03_lstm_cell.json").write_text(json.dumps(data))
+    with pytest.raises(quizzes.QuizError) as caught:
+        quizzes.load("03_lstm_cell", quizzes=folder, root=tmp_path)
+    assert str(caught.value) == (
+        "quizzes/03_lstm_cell.json: question 2, field 'question': contains HTML markup ('<img'): quiz text is "
+        "plain text, put into the page as HTML; write code in backticks, and a literal '<' before a letter as '&lt;'"
+    )
+    # and the command-line check says so instead of "valid"
+    assert quizzes.main([str(folder / "03_lstm_cell.json")]) == 1
+
+
+PLAIN = [
+    "Is $x < 1$ here, and is a <= b?",
+    "If x < 1 and y > 2, then x<2 too; 3 <4; i<5; a < b > c",
+    "Code such as `if a<b: print('<b>')` is shown as code, `x <= y` too.",
+    "Math: $\\lVert W_h \\rVert < 1$ and $$h_t = o_t \\odot \\tanh(c_t)$$.",
+    "Entities stay text: &lt;img src=x&gt; and &amp;.",
+    "Links: [the paper](https://www.bioinf.jku.at/publications/older/2604.pdf), <https://keras.io/api/>, "
+    "[a section](#exercises), [mail](mailto:course@example.org), [a page](../chapters/03_lstm_cell.html).",
+    "Keras' `global_clipnorm=1.0` and `callbacks=[on_epoch_end]`; only one = 1 gate; onset = 3; monitor=val_loss.",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_plain_text_comparisons_code_and_math_pass(text):
+    assert quizzes.markup_problem(text) is None
+    data = _damaged(lambda d: (d[0].update(question=text), d[0]["answers"][0].update(feedback=text)))
+    quizzes.validate(data, "quizzes/plain.json")
+
+
+@pytest.mark.parametrize("code", ["x = a < b", "for t in range(T):\n    h = cell(x[t], h)", "a <= b"])
+def test_plain_code_fields_pass(code):
+    quizzes.validate(_damaged(lambda d: d[0].update(code=code)), "quizzes/plain.json")
+
+
+def test_every_text_field_of_the_schema_is_checked_for_markup():
+    """A new text field in the schema must be added to the markup check too."""
+
+    def text_fields(node, name=None):
+        if isinstance(node, dict):
+            if node.get("$ref") == "#/$defs/text":
+                yield name
+            for key, value in node.items():
+                yield from text_fields(value, key if key not in ("properties", "$defs") else name)
+        elif isinstance(node, list):
+            for value in node:
+                yield from text_fields(value, name)
+
+    assert set(text_fields(quizzes.schema())) == set(quizzes.TEXT_FIELDS)

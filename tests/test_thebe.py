@@ -20,6 +20,7 @@ import time
 from urllib.parse import urlparse
 
 import pytest
+
 from book_pages import chapter_pages
 from conftest import ROOT
 from thebe_support import jupyter_server, thebe_package, thebe_shim, unpkg_handler

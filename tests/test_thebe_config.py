@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
+
 from book_pages import chapter_pages
 from conftest import ROOT
 from thebe_support import PUBLISHED_THEBE_URL, thebe_configs, thebe_js_url
