@@ -268,3 +268,13 @@ def test_one_worker_leaves_execution_to_mystnb(tmp_path):
     assert "worker process" not in proc.stdout and "Executing notebook using" in proc.stdout
     nb = nbformat.read(str(root / "_build" / "html" / "_sources" / "one.ipynb"), 4)
     assert nb.cells[-1].outputs
+
+
+def test_error_summary_names_the_exception_or_the_timeout():
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    err = CellExecutionError("Traceback...\nZeroDivisionError: division by zero", "ZeroDivisionError", "division by zero")
+    assert execute.error_summary(err) == "ZeroDivisionError: division by zero"
+    timeout = CellTimeoutError("A cell timed out while it was being executed, after 300 seconds.\n-------------------\n")
+    assert execute.error_summary(timeout) == (
+        "CellTimeoutError: A cell timed out while it was being executed, after 300 seconds.")

@@ -358,15 +358,16 @@ def training_chapter(built_site) -> tuple[str, int]:
     pytest.fail("no chapter page has a training cell (`name = train(...)`)")
 
 
-def kernel_memory_mb(server) -> dict[str, float]:
-    """Resident and peak resident memory (MiB) of the server's kernel processes, from /proc."""
+def kernel_memory_mb(server) -> dict[str, dict[str, float]]:
+    """Resident and peak resident memory (MiB) of the server's most recently active kernel, from /proc."""
     import json
     import os
     import urllib.request
 
     req = urllib.request.Request(server.base_url + "api/kernels", headers={"Authorization": f"token {server.token}"})
     with urllib.request.urlopen(req, timeout=30) as resp:
-        kernel_ids = [k["id"] for k in json.loads(resp.read())]
+        kernels = sorted(json.loads(resp.read()), key=lambda k: k["last_activity"])
+    kernel_ids = [kernels[-1]["id"]] if kernels else []
     found = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():

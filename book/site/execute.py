@@ -157,9 +157,19 @@ def run_notebook(notebook, cwd: str, timeout, allow_errors):
     try:
         result = single_nb_execution(notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors,
                                      meta_override=True)
-    except Exception:  # the kernel died, could not start...: myst-nb will report it
-        return notebook, time.perf_counter() - start, traceback.format_exc()
-    return result.nb, result.time, result.exc_string if result.err is not None else None
+    except Exception as exc:  # the kernel died, could not start...: myst-nb will report it
+        return notebook, time.perf_counter() - start, f"{error_summary(exc)}\n{traceback.format_exc()}"
+    if result.err is None:
+        return result.nb, result.time, None
+    return result.nb, result.time, f"{error_summary(result.err)}\n{result.exc_string}"
+
+
+def error_summary(err: BaseException) -> str:
+    """One line for the build log: the cell's exception (``ZeroDivisionError: ...``), or a timeout."""
+    if getattr(err, "ename", None):  # nbclient's CellExecutionError
+        return f"{err.ename}: {err.evalue}".strip()
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    return f"{type(err).__name__}: {lines[0] if lines else ''}".strip()
 
 
 def _previous_seconds(cache, path: Path) -> float:
@@ -198,9 +208,9 @@ def execute_in_parallel(pending: list[Pending], cache, workers: int, *, task=run
                 notebook, seconds, error = None, 0.0, f"{type(exc).__name__}: {exc}"
             if error is not None:
                 failures[p.docname] = error
-                last = error.strip().splitlines()[-1] if error.strip() else "?"
+                first = error.strip().splitlines()[0] if error.strip() else "?"
                 logger.info("[book] %s failed in a worker (%s): not cached; myst-nb executes it "
-                            "again and reports the failure", p.docname, last)
+                            "again and reports the failure", p.docname, first)
                 continue
             cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(p.path), data={"execution_seconds": seconds}),
@@ -275,6 +285,7 @@ def _download_with_outputs(app, doctree):
 
 
 def setup(app):
+    app.connect("builder-inited", lambda app: worker_count())  # a bad BOOK_EXECUTION_WORKERS fails at once
     app.connect("env-before-read-docs", _before_read)
     # After myst-nb's parser wrote the page's notebook (it does so while parsing).
     app.connect("doctree-read", _download_with_outputs)
