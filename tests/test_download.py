@@ -13,7 +13,6 @@ import shutil
 
 import nbformat
 import pytest
-
 from book_pages import chapter_pages
 from conftest import ROOT, build_book
 from test_thebe_config import _executed_notebook

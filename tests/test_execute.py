@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -48,10 +47,9 @@ def write_notebook(folder: Path, name: str, code: str = "1 + 1", extra: str = ""
 @pytest.fixture
 def fake_env(tmp_path):
     """The parts of Sphinx's environment that the module reads, with myst-nb's real configs."""
+    from jupyter_cache import get_cache
     from myst_nb.core.config import NbParserConfig
     from myst_parser.config.main import MdParserConfig
-
-    from jupyter_cache import get_cache
 
     src = tmp_path / "src"
     src.mkdir()

@@ -91,8 +91,8 @@ def notebook_as_mystnb_reads_it(env, path: Path, text: str):
     """
     import re
 
-    from myst_nb.core.read import create_nb_reader
     from myst_nb.core.nb_to_tokens import nb_node_to_dict
+    from myst_nb.core.read import create_nb_reader
 
     nb_config = env.mystnb_config
     reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
