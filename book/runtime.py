@@ -24,6 +24,17 @@ _TF_ENV = {
 }
 
 
+#: Threads each kernel's TensorFlow runs its operations with (intra-op and inter-op pools).
+#: Fixed on purpose, not taken from the machine's cores or from how many notebooks the
+#: build runs at once (``book/site/execute.py``): measured on the 2-core build machine, the
+#: weights after a small LSTM fit differ bit for bit between 1, 2 and 4 intra-op threads (the
+#: thread count decides how TensorFlow splits and sums the work), so a count that followed the
+#: cores would make a 4-core CI runner, a 1-core Binder session and a serial or parallel build
+#: print different numbers. 2 is what TensorFlow chose by itself on the machine the chapters'
+#: numbers were written on, so they did not change when the count was fixed.
+KERNEL_THREADS = 2
+
+
 @contextmanager
 def _stderr_silenced():
     """Send file descriptor 2 to /dev/null for the duration of the block.
@@ -51,11 +62,33 @@ def import_tensorflow():
     with _stderr_silenced():
         import tensorflow as tf
         import keras
+    _fix_threads(tf)
     tf.get_logger().setLevel("ERROR")
     import absl.logging
 
     absl.logging.set_verbosity(absl.logging.ERROR)
     return tf, keras
+
+
+def _fix_threads(tf, threads: int = KERNEL_THREADS) -> None:
+    """Run TensorFlow's operations on ``threads`` threads (see :data:`KERNEL_THREADS`).
+
+    TensorFlow accepts this only before it runs its first operation; setting the same
+    value again later (a reader re-running the setup cell) is allowed.
+    """
+    import warnings
+
+    threading = tf.config.threading
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        warnings.warn(
+            f"TensorFlow already ran with {threading.get_intra_op_parallelism_threads()} threads "
+            f"instead of book.runtime.KERNEL_THREADS={threads}: numbers may differ from the book's. "
+            "Call book.runtime.setup() before any TensorFlow code (restart the kernel).",
+            stacklevel=3,
+        )
 
 
 def seed_everything(seed: int = SEED) -> None:

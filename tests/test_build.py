@@ -20,6 +20,12 @@ WARNING = re.compile(r"(WARNING|ERROR|CRITICAL|SEVERE)\b")
 LOG_NOISE = ["oneDNN", "cuInit", "absl::InitializeLog", "cudart_stub", "cpu_feature_guard", "TF_ENABLE_ONEDNN_OPTS"]
 
 
+# How the log says a notebook was executed: by myst-nb while reading its page (serial),
+# or by a worker process of book.site.execute before the pages are read (parallel).
+MYSTNB_RUN = "Executing notebook using"
+WORKER_RUN = "(worker process)"
+
+
 def warnings_in(log: str) -> list[str]:
     return [
         line
@@ -66,6 +72,7 @@ def test_unchanged_rebuild_executes_nothing(built_site):
     again = build_book(built_site.output)
     assert again.returncode == 0, again.log[-4000:]
     assert "Executing notebook" not in again.log, [line for line in again.log.splitlines() if "Executing" in line]
+    assert WORKER_RUN not in again.log, [line for line in again.log.splitlines() if WORKER_RUN in line]
     assert _cache_records(built_site.output) == before
 
 
@@ -74,14 +81,22 @@ def _article_words(html_file):
     return article.get_text(" ").split()
 
 
-def test_two_builds_give_the_same_numbers(built_site, tmp_path):
-    """Seeds are fixed: an independent build, with an empty execution cache, writes the same
-    text (every glued number, every printed output) on every chapter page."""
+def test_two_builds_give_the_same_numbers(built_site, tmp_path, monkeypatch):
+    """Seeds and TensorFlow's thread count are fixed: an independent build, with an empty
+    execution cache and another number of worker processes (serial if the first build ran
+    its notebooks in parallel, 2 workers otherwise), writes the same text (every glued
+    number, every printed output) on every chapter page."""
+    from book.site.execute import WORKERS_ENV
     from book_pages import chapter_pages
 
+    first_parallel = WORKER_RUN in built_site.log
+    monkeypatch.setenv(WORKERS_ENV, "1" if first_parallel else "2")
     again = build_book(tmp_path)
     assert again.returncode == 0, again.log[-4000:]
-    assert "Executing notebook" in again.log, "the second build must execute, not reuse the cache"
+    if first_parallel:
+        assert MYSTNB_RUN in again.log and WORKER_RUN not in again.log, "the second build must execute serially"
+    else:
+        assert WORKER_RUN in again.log and MYSTNB_RUN not in again.log, "the second build must execute in parallel"
     for page in chapter_pages():
         first = _article_words(built_site.html / f"{page}.html")
         second = _article_words(again.html / f"{page}.html")

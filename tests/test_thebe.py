@@ -16,6 +16,7 @@ screenshot of both goes to ``_build/screenshots/thebe-live.png``.
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlparse
 
@@ -216,6 +217,7 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     init_box = page.locator("article .tag_thebe-init .thebe-cell").first
     init_state = wait_until_run(page, init_box, None)
     assert not init_state["errors"], init_state["errors"]
+    setup_seconds = time.monotonic() - started
 
     # Pick the cells to edit: the last two ordinary code cells (or the only one,
     # or, on a page with no other cell, the setup cell itself).
@@ -267,7 +269,8 @@ def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, sit
     assert not page.errors, page.errors
     blocked_hosts = sorted({urlparse(u).netloc for u in page.blocked_requests})
     print(
-        f"\n{docname}: kernel ready in {kernel_seconds:.1f} s, edited cells ran in "
+        f"\n{docname}: from pressing Live Code (local Jupyter server, not Binder): kernel ready in "
+        f"{kernel_seconds:.1f} s, setup cell done in {setup_seconds:.1f} s; edited cells ran in "
         f"{run_seconds:.1f} s; quizzes: {len(quiz_state)}; hide-input outputs: "
         f"{hidden_input_outputs.count()}; blocked hosts: {blocked_hosts}"
     )
@@ -330,3 +333,99 @@ def test_published_kernel_request_starts_in_the_chapter_folder(built_site, local
         assert cwd == str(ROOT / "chapters"), cwd
     finally:
         call("DELETE", f"api/kernels/{kernel['id']}")
+
+
+# ------------------------------------------------------------------ memory of a reader's kernel
+
+#: A cell that trains a model: ``name = train(...)`` (book.models.train), an LSTM preferred.
+TRAINING_CELL = re.compile(r"^\s*\w+\s*=\s*train\(", re.M)
+
+
+def training_chapter(built_site) -> tuple[str, int]:
+    """The first chapter (toc order) whose page has a training cell: ``(docname, index of that
+    cell among the page's code inputs)``, an LSTM's training cell if the page has one."""
+    from bs4 import BeautifulSoup
+
+    for docname in chapter_pages():
+        html = built_site.html / f"{docname}.html"
+        if not html.exists():
+            continue
+        inputs = [pre.get_text() for pre in
+                  BeautifulSoup(html.read_text(), "html.parser").select("article .cell_input pre")]
+        training = [i for i, code in enumerate(inputs) if TRAINING_CELL.search(code)]
+        if training:
+            lstm = [i for i in training if "lstm" in inputs[i].lower()]
+            return docname, (lstm or training)[0]
+    pytest.fail("no chapter page has a training cell (`name = train(...)`)")
+
+
+def kernel_memory_mb(server) -> dict[str, dict[str, float]]:
+    """Resident and peak resident memory (MiB) of the server's most recently active kernel, from /proc."""
+    import json
+    import os
+    import urllib.request
+
+    req = urllib.request.Request(server.base_url + "api/kernels", headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        kernels = sorted(json.loads(resp.read()), key=lambda k: k["last_activity"])
+    kernel_ids = [kernels[-1]["id"]] if kernels else []
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+            if "ipykernel" not in cmdline or not any(k in cmdline for k in kernel_ids):
+                continue
+            status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
+        except OSError:
+            continue
+        found[pid] = {key: int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+    return found
+
+
+RUN_CELLS = """async ([upTo, repeats]) => {
+  const boxes = [...document.querySelectorAll('article .thebe-cell')];
+  const cell = (b) => window.thebe.notebook.getCellById(b.getAttribute('data-thebe-id'));
+  const errors = [];
+  const seconds = [];
+  const run = async (b, i) => {
+    const t0 = performance.now();
+    await cell(b).execute();
+    seconds.push([i, (performance.now() - t0) / 1000]);
+    for (const o of cell(b).outputs || []) {
+      if (o.output_type === 'error') errors.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
+    }
+  };
+  for (let i = 1; i <= upTo && !errors.length; i++) await run(boxes[i], i);
+  for (let r = 0; r < repeats && !errors.length; r++) await run(boxes[upTo], upTo);
+  return { errors, seconds };
+}"""
+
+
+@pytest.mark.timeout(1500)
+def test_rerunning_a_training_cell_keeps_the_kernel_under_budget(built_site, live_page, site_url,
+                                                                local_kernel_server):
+    """A reader runs a chapter down to its (LSTM) training cell, then runs that cell twice more:
+    the kernel must stay under the memory budget that Binder's 1 GB guarantee sets."""
+    from book.runtime import MEMORY_BUDGET_MB
+
+    page = live_page
+    docname, index = training_chapter(built_site)
+    page.goto(f"{site_url}/{docname}.html")
+    started = time.monotonic()
+    press_live_code(page)
+    init_box = page.locator("article .tag_thebe-init .thebe-cell").first
+    assert not wait_until_run(page, init_box, None)["errors"]
+    setup_seconds = time.monotonic() - started
+    result = page.evaluate(RUN_CELLS, [index, 2])
+    assert not result["errors"], result["errors"]
+    memory = kernel_memory_mb(local_kernel_server)
+    assert memory, "no kernel process found"
+    peak = max(m["VmHWM"] for m in memory.values())
+    runs = [f"{s:.1f}" for i, s in result["seconds"] if i == index]
+    print(f"\n{docname}: setup done {setup_seconds:.1f} s after Live Code; training cell {index} ran in "
+          f"{', '.join(runs)} s (first run, then twice again); kernel memory after that: "
+          + "; ".join(f"{m['VmRSS']:.0f} MiB resident, {m['VmHWM']:.0f} MiB peak" for m in memory.values()))
+    assert len(runs) == 3
+    assert peak <= MEMORY_BUDGET_MB, f"the kernel reached {peak:.0f} MiB, above {MEMORY_BUDGET_MB} MiB"

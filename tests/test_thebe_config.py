@@ -1,6 +1,6 @@
 """Live Code and Binder configuration, checked in the built pages (no kernel needed).
 
-- every chapter's Thebe configuration and Binder link name this repository
+- every chapter's Thebe configuration and Binder link name this repository and BinderHub
   (``repository.url`` in ``_config.yml``), its branch, and the kernel ``python3``;
 - Thebe starts kernels in the chapter's own folder, as the build does;
 - Live Code turns exactly the code cells' inputs into editors, the hidden
@@ -94,12 +94,75 @@ def test_binder_postbuild_opens_chapters_as_notebooks(tmp_path):
     assert viewers[0].get("markdown") == "Jupytext Notebook"
 
 
-def test_launch_buttons_use_thebe_on_mybinder():
+def test_launch_buttons_use_thebe_and_name_a_binderhub():
     launch = CONFIG["launch_buttons"]
     assert launch["thebe"] is True
-    # sphinx-thebe 0.3.1 cannot pass a BinderHub URL to thebe, whose default is
-    # mybinder.org: the Binder button and Live Code agree only on mybinder.org.
-    assert launch["binderhub_url"].rstrip("/") == "https://mybinder.org"
+    # The one setting for both the Binder button and Live Code (book.site.thebe writes it
+    # into thebe's binderOptions.binderUrl): an absolute https URL.
+    assert urlparse(launch["binderhub_url"]).scheme == "https", launch["binderhub_url"]
+
+
+# A page's Thebe configuration as sphinx-thebe 0.3.1 writes it (its template, filled in).
+SPHINX_THEBE_CONFIG = """
+    <script type="text/x-thebe-config">
+    {
+        requestKernel: true,
+        binderOptions: {
+            repo: "lstm-course/lstm-course",
+            ref: "main",
+        },
+        codeMirrorConfig: {
+            theme: "abcdef",
+            mode: "python"
+        },
+        kernelOptions: {
+            name: "python3",
+            path: "./chapters"
+        },
+        predefinedOutput: true
+    }
+    </script>
+"""
+
+
+def _parsed(text):
+    configs = thebe_configs(text)
+    assert len(configs) == 1, text
+    return configs[0]
+
+
+@pytest.mark.parametrize("url", ["https://binder.example.edu", "https://hub.example.org/binder/"])
+def test_binderhub_url_reaches_thebe(url):
+    """``launch_buttons.binderhub_url``, as Jupyter Book passes it to Sphinx, becomes thebe's binderUrl."""
+    from types import SimpleNamespace
+
+    from book.site import thebe
+
+    config = SimpleNamespace(html_theme_options={"launch_buttons": {"thebe": True, "binderhub_url": url}})
+    assert thebe.binderhub_url(config) == url.rstrip("/")
+    patched = thebe.patch_config(SPHINX_THEBE_CONFIG, "chapters/x", thebe.binderhub_url(config))
+    parsed = _parsed(patched)
+    assert parsed["binderOptions"] == {"binderUrl": url.rstrip("/"), "repo": "lstm-course/lstm-course", "ref": "main"}
+    assert parsed["mathjaxUrl"] is False and parsed["requestKernel"] is True
+    assert thebe.patch_config(patched, "chapters/x", url) == patched, "patching twice must change nothing"
+
+
+def test_without_binderhub_url_thebe_keeps_its_default():
+    from types import SimpleNamespace
+
+    from book.site import thebe
+
+    assert thebe.binderhub_url(SimpleNamespace(html_theme_options={})) == ""
+    parsed = _parsed(thebe.patch_config(SPHINX_THEBE_CONFIG, "chapters/x", ""))
+    assert "binderUrl" not in parsed["binderOptions"] and parsed["mathjaxUrl"] is False
+
+
+def test_a_changed_sphinx_thebe_template_is_a_clear_error():
+    from book.site import thebe
+
+    with pytest.raises(RuntimeError, match=r"chapters/x.*binderUrl"):
+        thebe.patch_config(SPHINX_THEBE_CONFIG.replace("binderOptions: {", "binder: {"), "chapters/x",
+                           "https://binder.example.edu")
 
 
 @pytest.mark.slow
@@ -119,7 +182,8 @@ def test_thebe_config_names_this_repository(built_site, docname):
     assert config["mathjaxUrl"] is False
     assert config["binderOptions"]["repo"] == f"{org}/{repo}"
     assert config["binderOptions"]["ref"] == branch
-    assert config["binderOptions"].get("binderUrl", "https://mybinder.org") == "https://mybinder.org"
+    # Live Code asks the same BinderHub as the Binder button (book.site.thebe).
+    assert config["binderOptions"]["binderUrl"] == CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")
     assert config["kernelOptions"]["name"] == KERNEL
     # The kernel starts in the chapter's folder, like the build's execution
     # (execute.run_in_temp: false), so relative paths behave the same.
@@ -129,7 +193,8 @@ def test_thebe_config_names_this_repository(built_site, docname):
     assert f"name: {KERNEL}" in front_matter(docname)
 
     # The "launch on Binder" link of the same page.
-    links = re.findall(r'href="(https://mybinder\.org/v2/[^"]+)"', html)
+    hub = re.escape(CONFIG["launch_buttons"]["binderhub_url"].rstrip("/"))
+    links = re.findall(rf'href="({hub}/v2/[^"]+)"', html)
     assert len(links) == 1, links
     link = urlparse(links[0].replace("&amp;", "&"))
     assert f"{link.scheme}://{link.netloc}" == CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")

@@ -9,7 +9,9 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 - :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes;
 - :mod:`book.site.freshness` -- re-executes the chapters when the ``book`` code they
   import changes (the execution cache only sees a notebook's own cells);
-- :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set.
+- :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set;
+- :mod:`book.site.execute` -- executes the notebooks in parallel before Sphinx reads
+  them, and keeps the outputs in the notebooks readers download.
 """
 
 from __future__ import annotations
@@ -23,4 +25,7 @@ def setup(app):
     a11y.setup(app)
     freshness.setup(app)
     thebe.setup(app)
+    from book.site import execute
+
+    execute.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

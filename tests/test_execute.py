@@ -1,0 +1,283 @@
+"""book.site.execute: notebooks run in parallel before Sphinx reads them, and myst-nb then
+finds each of them in the execution cache (executes nothing itself).
+
+The unit tests use myst-nb's own configuration objects and a real jupyter-cache in a
+temporary folder, with a stand-in for the kernel. The ``slow`` tests build a two-page
+Jupyter Book with the course's extension, with real kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+from book.site import execute
+
+NOTEBOOK = """\
+---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+{extra}---
+
+# {title}
+
+```{{code-cell}} ipython3
+print({code})
+```
+"""
+
+
+def write_notebook(folder: Path, name: str, code: str = "1 + 1", extra: str = "") -> Path:
+    path = folder / f"{name}.md"
+    path.write_text(NOTEBOOK.format(title=name, code=code, extra=extra))
+    return path
+
+
+@pytest.fixture
+def fake_env(tmp_path):
+    """The parts of Sphinx's environment that the module reads, with myst-nb's real configs."""
+    from jupyter_cache import get_cache
+    from myst_nb.core.config import NbParserConfig
+    from myst_parser.config.main import MdParserConfig
+
+    src = tmp_path / "src"
+    src.mkdir()
+    env = SimpleNamespace(
+        mystnb_config=NbParserConfig(execution_mode="cache", execution_timeout=30,
+                                     execution_cache_path=str(tmp_path / "cache")),
+        myst_config=MdParserConfig(),
+        config=SimpleNamespace(source_encoding="utf-8-sig"),
+        doc2path=lambda docname: str(src / f"{docname}.md"),
+    )
+    return SimpleNamespace(env=env, src=src, cache=get_cache(tmp_path / "cache"))
+
+
+def fake_run(notebook, cwd, timeout, allow_errors):
+    """Stands in for a kernel: 'executes' each code cell by printing its source; fails on 'boom'."""
+    if any("boom" in cell.source for cell in notebook.cells):
+        return notebook, 0.5, "CellExecutionError: boom"
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"ran in {Path(cwd).name}\n")]
+    return notebook, 1.25, None
+
+
+def run_in_threads(pending, cache, workers=2):
+    """execute_in_parallel with the stand-in kernel, in threads (spawning processes takes seconds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return execute.execute_in_parallel(pending, cache, workers, task=fake_run, pool_factory=ThreadPoolExecutor)
+
+
+# ------------------------------------------------------------------------------ workers
+
+
+def test_worker_count_defaults_to_the_available_cores():
+    assert execute.worker_count({}) == execute.available_cores() >= 1
+    assert execute.worker_count({execute.WORKERS_ENV: " 3 "}) == 3
+    assert execute.worker_count({execute.WORKERS_ENV: "1"}) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_a_bad_worker_count_is_a_clear_error(value):
+    with pytest.raises(ValueError, match=rf"{execute.WORKERS_ENV}=.*whole number"):
+        execute.worker_count({execute.WORKERS_ENV: value})
+
+
+# ------------------------------------------------------------------------------ matching
+
+
+def test_pending_notebooks_are_the_uncached_notebooks(fake_env):
+    write_notebook(fake_env.src, "a")
+    write_notebook(fake_env.src, "b", code="2 + 2")
+    (fake_env.src / "plain.md").write_text("# Not a notebook\n\nText only.\n")
+    pending = execute.pending_notebooks(fake_env.env, ["a", "b", "plain", "missing"], fake_env.cache)
+    assert [p.docname for p in pending] == ["a", "b"]
+    assert pending[0].timeout == 30 and pending[0].allow_errors is False
+
+
+def test_executed_notebooks_are_cached_as_mystnb_matches_them(fake_env):
+    """After the parallel run, the notebook myst-nb reads from the file matches a cache record."""
+    from myst_nb.core.read import create_nb_reader
+
+    path = write_notebook(fake_env.src, "a")
+    pending = execute.pending_notebooks(fake_env.env, ["a"], fake_env.cache)
+    failures = run_in_threads(pending, fake_env.cache)
+    assert failures == {}
+    # What myst-nb's parser does with the page (myst_nb.sphinx_.Parser.parse + NotebookClientCache).
+    text = path.read_text()
+    reader = create_nb_reader(str(path), fake_env.env.myst_config, fake_env.env.mystnb_config, text)
+    record = fake_env.cache.match_cache_notebook(reader.read(text))
+    assert record.uri == str(path)
+    assert record.data == {"execution_seconds": 1.25}  # the status page's time
+    cached = fake_env.cache.get_cache_bundle(record.pk).nb
+    assert cached.cells[-1].outputs[0]["text"] == "ran in src\n", "the kernel must run in the notebook's folder"
+    assert execute.pending_notebooks(fake_env.env, ["a"], fake_env.cache) == []
+
+
+def test_an_edited_notebook_is_pending_again(fake_env):
+    path = write_notebook(fake_env.src, "a")
+    run_in_threads(execute.pending_notebooks(fake_env.env, ["a"], fake_env.cache), fake_env.cache)
+    path.write_text(path.read_text().replace("1 + 1", "1 + 2"))
+    assert [p.docname for p in execute.pending_notebooks(fake_env.env, ["a"], fake_env.cache)] == ["a"]
+
+
+def test_a_failed_notebook_is_not_cached(fake_env):
+    """myst-nb must find no result, execute it itself and fail the build with its report."""
+    write_notebook(fake_env.src, "ok")
+    write_notebook(fake_env.src, "bad", code="boom")
+    pending = execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)
+    failures = run_in_threads(pending, fake_env.cache)
+    assert list(failures) == ["bad"] and "boom" in failures["bad"]
+    assert [p.docname for p in execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)] == ["bad"]
+
+
+def test_notebooks_that_mystnb_would_not_execute_are_left_alone(fake_env):
+    write_notebook(fake_env.src, "off", extra="mystnb:\n  execution_mode: 'off'\n")
+    write_notebook(fake_env.src, "skipped")
+    fake_env.env.mystnb_config = fake_env.env.mystnb_config.copy(execution_excludepatterns=("*skipped*",))
+    assert execute.pending_notebooks(fake_env.env, ["off", "skipped"], fake_env.cache) == []
+
+
+def test_a_notebook_level_timeout_is_honoured(fake_env):
+    write_notebook(fake_env.src, "long", extra="mystnb:\n  execution_timeout: 600\n")
+    assert execute.pending_notebooks(fake_env.env, ["long"], fake_env.cache)[0].timeout == 600
+
+
+# ------------------------------------------------------------------------- download
+
+
+def test_the_downloaded_notebook_gets_the_cached_outputs(fake_env, tmp_path):
+    """What myst-nb writes to jupyter_execute/ after a cache hit: the notebook without outputs."""
+    from myst_nb.core.read import create_nb_reader
+
+    path = write_notebook(fake_env.src, "a")
+    run_in_threads(execute.pending_notebooks(fake_env.env, ["a"], fake_env.cache), fake_env.cache)
+    text = path.read_text()
+    read = create_nb_reader(str(path), fake_env.env.myst_config, fake_env.env.mystnb_config, text).read(text)
+    written = tmp_path / "jupyter_execute" / "a.ipynb"
+    written.parent.mkdir()
+    written.write_text(nbformat.writes(read))
+    assert not nbformat.read(str(written), 4).cells[-1].outputs
+
+    assert execute.add_cached_outputs(written, fake_env.cache) is True
+    notebook = nbformat.read(str(written), 4)
+    assert notebook.cells[-1].outputs[0]["text"] == "ran in src\n"
+    assert notebook.cells[0].cell_type == "markdown"  # the whole notebook, not only its code
+
+
+def test_an_unexecuted_notebook_is_left_as_written(fake_env, tmp_path):
+    written = tmp_path / "x.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(3)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    written.write_text(nbformat.writes(nb))
+    before = written.read_text()
+    assert execute.add_cached_outputs(written, fake_env.cache) is False
+    assert written.read_text() == before
+
+
+# --------------------------------------------------------------- a real book, real kernels
+
+BOOK_CONFIG = """\
+title: mini
+only_build_toc_files: true
+execute:
+  execute_notebooks: cache
+  timeout: 60
+  allow_errors: false
+  run_in_temp: false
+repository:
+  url: https://github.com/example/mini
+  branch: main
+launch_buttons:  # sphinx-book-theme writes the ".ipynb" download only for pages with launch buttons
+  binderhub_url: https://mybinder.org
+sphinx:
+  extra_extensions:
+    - book.site.execute
+"""
+
+
+def mini_book(root: Path, pages: dict[str, str]) -> Path:
+    (root / "_config.yml").write_text(BOOK_CONFIG)
+    toc = "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {name}\n" for name in pages)
+    (root / "_toc.yml").write_text(toc)
+    (root / "intro.md").write_text("# Mini\n\nA test book.\n")
+    for name, code in pages.items():
+        write_notebook(root, name, code=code)
+    return root
+
+
+def jb_build(root: Path, workers: int) -> subprocess.CompletedProcess:
+    env = {**os.environ, execute.WORKERS_ENV: str(workers)}
+    jb = Path(sys.executable).parent / "jupyter-book"
+    return subprocess.run([str(jb), "build", str(root), "-W", "-n", "--keep-going"], cwd=root, env=env,
+                          capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_a_book_executes_in_parallel_and_mystnb_only_reads_the_cache(tmp_path):
+    from jupyter_cache import get_cache
+
+    root = mini_book(tmp_path, {"one": "'one', __import__('os').getcwd()", "two": "'two'"})
+    proc = jb_build(root, 2)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert "executing 2 notebook(s) in 2 worker processes" in log, log[-3000:]
+    assert log.count("(worker process)") == 2
+    assert "Executing notebook using" not in log, "myst-nb executed a notebook itself"
+    assert log.count("Using cached notebook") == 2
+    html = (root / "_build" / "html" / "one.html").read_text()
+    assert f"one {root}\n" in html  # printed by the kernel, which ran in the notebook's folder
+    records = get_cache(root / "_build" / ".jupyter_cache").list_cache_records()
+    assert len(records) == 2 and all(r.data["execution_seconds"] > 0 for r in records)
+    for name in ("one", "two"):  # the ".ipynb" download carries the outputs
+        nb = nbformat.read(str(root / "_build" / "html" / "_sources" / f"{name}.ipynb"), 4)
+        assert nb.cells[-1].outputs, name
+
+    again = jb_build(root, 2)
+    assert again.returncode == 0
+    assert "worker process" not in again.stdout and "Executing notebook" not in again.stdout
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_fails_the_build_with_mystnb_report(tmp_path):
+    root = mini_book(tmp_path, {"good": "'fine'", "bad": "1 / 0"})
+    proc = jb_build(root, 2)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0, "a failing notebook must fail the build"
+    assert "bad failed in a worker (ZeroDivisionError" in log, log[-3000:]
+    assert "Executing notebook failed" in log  # myst-nb ran it again and reported it
+    report = root / "_build" / "html" / "reports" / "bad.err.log"
+    assert report.exists() and "ZeroDivisionError" in report.read_text()
+    assert "Executing notebook using" in log and log.count("(worker process)") == 1
+
+
+@pytest.mark.slow
+def test_one_worker_leaves_execution_to_mystnb(tmp_path):
+    root = mini_book(tmp_path, {"one": "'one'"})
+    proc = jb_build(root, 1)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "worker process" not in proc.stdout and "Executing notebook using" in proc.stdout
+    nb = nbformat.read(str(root / "_build" / "html" / "_sources" / "one.ipynb"), 4)
+    assert nb.cells[-1].outputs
+
+
+def test_error_summary_names_the_exception_or_the_timeout():
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    err = CellExecutionError("Traceback...\nZeroDivisionError: division by zero", "ZeroDivisionError", "division by zero")
+    assert execute.error_summary(err) == "ZeroDivisionError: division by zero"
+    timeout = CellTimeoutError("A cell timed out while it was being executed, after 300 seconds.\n-------------------\n")
+    assert execute.error_summary(timeout) == (
+        "CellTimeoutError: A cell timed out while it was being executed, after 300 seconds.")
