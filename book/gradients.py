@@ -125,3 +125,96 @@ def scientific(value: float, digits: int = 2) -> str:
         decimals = digits - 1 - exponent
         return f"{round(value, decimals):.{max(decimals, 0)}f}"
     return f"{mantissa:.{digits - 1}f} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def lstm_gradient_paths(layer, inputs, *, belt_only: bool = False):
+    """Chapter 2: the gradient of an LSTM layer by lag, and the forget gates along the run.
+
+    Re-runs the Keras ``LSTM`` ``layer`` (built, default activations) step by step
+    with its own weights, so that the backward pass can be restricted: with
+    ``belt_only=True`` no gradient flows through :math:`h_{t-1}` into the gates
+    and the candidate (``tf.stop_gradient``), which leaves only the path along
+    the cell state (each step multiplies by the forget gate :math:`f_t`) plus the
+    local paths from :math:`x_{T-k}` into :math:`c_{T-k}` and from :math:`c_T`
+    into :math:`h_T`.
+
+    Returns ``(norms, forget)``: ``norms`` as :func:`gradient_norms_by_lag`
+    (index = lag), and ``forget``, shape (batch, T, units), the forget-gate
+    values of the forward pass (the same with or without ``belt_only``).
+    """
+    from book.runtime import import_tensorflow
+
+    tf, _ = import_tensorflow()
+    cell = _cell(layer)
+    kernel = tf.constant(cell.kernel.numpy())
+    recurrent = tf.constant(cell.recurrent_kernel.numpy())
+    bias = tf.constant(cell.bias.numpy())
+    x = tf.convert_to_tensor(np.asarray(inputs, dtype=np.float32))
+    if x.shape.rank != 3:
+        raise ValueError(f"need (batch, T, features), got {tuple(x.shape)}")
+    batch, steps = x.shape[0], x.shape[1]
+    units = cell.units
+    forget = []
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        h = tf.zeros((batch, units))
+        c = tf.zeros((batch, units))
+        for t in range(steps):
+            h_in = tf.stop_gradient(h) if belt_only else h
+            z = x[:, t] @ kernel + h_in @ recurrent + bias
+            i, f, g, o = tf.split(z, 4, axis=1)  # Keras' gate order
+            i, f, o = tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o)
+            c = f * c + i * tf.tanh(g)
+            h = o * tf.tanh(c)
+            forget.append(f)
+        s = tf.reduce_sum(h)
+    grads = tape.gradient(s, x).numpy().astype(np.float64)
+    per_step = np.linalg.norm(grads, axis=2).mean(axis=0)
+    forget = np.stack([f.numpy() for f in forget], axis=1).astype(np.float64)
+    return per_step[::-1].copy(), forget
+
+
+def jacobian_product_norms(W_h, states) -> np.ndarray:
+    """Chapter 2: the norm of the product of the step Jacobians ``D_t W_h`` along ``states``.
+
+    ``states``, shape (k, n), are the hidden states h_1 ... h_k of a tanh RNN;
+    ``D_t = diag(1 - h_t**2)``. Returns the norms (largest singular values) of
+    ``D_k W_h ... D_1 W_h`` for the products of 1, 2, ..., k factors.
+    """
+    W_h = np.asarray(W_h, dtype=np.float64)
+    states = np.asarray(states, dtype=np.float64)
+    if W_h.ndim != 2 or W_h.shape[0] != W_h.shape[1] or states.ndim != 2 or states.shape[1] != W_h.shape[0]:
+        raise ValueError(f"need a square W_h (n, n) and states (k, n); got {W_h.shape} and {states.shape}")
+    product = np.eye(W_h.shape[0])
+    norms = []
+    for h in states:
+        product = np.diag(1.0 - h**2) @ W_h @ product
+        norms.append(np.linalg.norm(product, 2))
+    return np.array(norms)
+
+
+def adam_step_lengths(gradients, learning_rate=1e-3, *, global_clipnorm=None,
+                      beta_1=0.9, beta_2=0.999, epsilon=1e-7) -> np.ndarray:
+    """Chapter 2: how far Adam moves the weights at each step of a sequence of gradients.
+
+    ``gradients`` is a sequence of flat gradient vectors (one per step). Each is
+    first clipped to global norm ``global_clipnorm`` (if given), then used in
+    Adam's update exactly as ``keras.optimizers.Adam`` computes it (moment
+    estimates ``m`` and ``v``, bias correction, ``epsilon`` added to
+    :math:`\\sqrt{v}`). Returns the length of every step, shape (steps,).
+    """
+    m = v = None
+    lengths = []
+    for k, g in enumerate(gradients, start=1):
+        g = np.asarray(g, dtype=np.float64).ravel()
+        if global_clipnorm is not None:
+            norm = np.linalg.norm(g)
+            if norm > global_clipnorm:
+                g = g * (global_clipnorm / norm)
+        if m is None:
+            m, v = np.zeros_like(g), np.zeros_like(g)
+        m = m + (g - m) * (1 - beta_1)
+        v = v + (g**2 - v) * (1 - beta_2)
+        alpha = learning_rate * np.sqrt(1 - beta_2**k) / (1 - beta_1**k)
+        lengths.append(np.linalg.norm(alpha * m / (np.sqrt(v) + epsilon)))
+    return np.array(lengths)

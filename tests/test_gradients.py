@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from book.gradients import (
+    adam_step_lengths,
     gradient_norms_by_lag,
+    jacobian_product_norms,
+    lstm_gradient_paths,
     per_step_factor,
     set_forget_bias,
     set_spectral_radius,
@@ -150,3 +153,66 @@ def test_scientific(value, text):
     from book.gradients import scientific
 
     assert scientific(value) == text
+
+
+def test_lstm_gradient_paths_reproduce_keras_and_cut_the_h_path():
+    inputs = _inputs()
+    layer = _lstm(forget_bias=3.0)
+    every, forget = lstm_gradient_paths(layer, inputs)
+    belt, forget_again = lstm_gradient_paths(layer, inputs, belt_only=True)
+    np.testing.assert_allclose(every, gradient_norms_by_lag(layer, inputs), rtol=1e-4)
+    assert forget.shape == (4, T, UNITS)
+    np.testing.assert_array_equal(forget, forget_again)  # the forward pass is the same
+    assert np.all((forget > 0) & (forget < 1))
+    assert abs(forget.mean() - 1 / (1 + np.exp(-3.0))) < 0.02
+    assert np.isclose(belt[0], every[0], rtol=1e-6)  # lag 0 has no path through h
+    assert belt[20] < every[20]  # cutting paths removes gradient
+    # along the cell state alone the gradient shrinks about like the mean forget gate
+    assert abs(per_step_factor(belt, 20) - forget.mean()) < 0.05
+
+
+def test_lstm_gradient_paths_rejects_2d_inputs():
+    with pytest.raises(ValueError, match="batch, T, features"):
+        lstm_gradient_paths(_lstm(), np.zeros((T, FEATURES)))
+
+
+def test_jacobian_product_of_a_linear_unit_is_a_power():
+    W = np.array([[0.5]])
+    norms = jacobian_product_norms(W, np.zeros((10, 1)))  # slope 1 at h = 0
+    np.testing.assert_allclose(norms, 0.5 ** np.arange(1, 11))
+
+
+def test_jacobian_product_explodes_with_spectral_radius_zero():
+    W = 2.0 * np.array([[1.0, 1.0], [-1.0, -1.0]])
+    assert spectral_radius(W) < 1e-12
+    states = np.tile([0.0, np.tanh(8.0)], (50, 1))
+    norms = jacobian_product_norms(W, states)
+    assert norms[-1] > 1e15
+    with pytest.raises(ValueError, match="square"):
+        jacobian_product_norms(W, np.zeros((3, 3)))
+
+
+def test_adam_step_lengths_match_keras():
+    rng = np.random.default_rng(0)
+    gradients = [rng.normal(size=7) for _ in range(5)] + [1e4 * rng.normal(size=7)]
+    for clip in (None, 1.0):
+        variable = keras.Variable(np.zeros(7, dtype="float32"))
+        kwargs = {} if clip is None else {"global_clipnorm": clip}
+        optimizer = keras.optimizers.Adam(learning_rate=0.01, **kwargs)
+        expected = []
+        for g in gradients:
+            before = variable.numpy().astype(np.float64)
+            optimizer.apply_gradients([(g.astype("float32"), variable)])
+            expected.append(np.linalg.norm(variable.numpy() - before))
+        lengths = adam_step_lengths(gradients, 0.01, global_clipnorm=clip)
+        np.testing.assert_allclose(lengths, expected, rtol=1e-3)
+
+
+def test_adam_steps_ignore_the_scale_of_the_gradient_but_remember_a_spike():
+    g = np.ones(4)
+    steady = adam_step_lengths([g] * 20)
+    np.testing.assert_allclose(adam_step_lengths([1000 * g] * 20), steady, rtol=1e-4)
+    spiked = adam_step_lengths([g] * 10 + [1000 * g] + [g] * 20)
+    clipped = adam_step_lengths([g] * 10 + [1000 * g] + [g] * 20, global_clipnorm=2.0)
+    assert spiked[-1] < steady[-1] / 10
+    np.testing.assert_allclose(clipped, adam_step_lengths([g] * 31), rtol=1e-6)
