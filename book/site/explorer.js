@@ -144,24 +144,26 @@
     });
 
     // --- the cell diagram (SVG): kept, written, shown
-    var diagram = el("svg", { viewBox: "0 0 560 200", "class": "lstm-explorer-diagram", role: "img", "aria-labelledby": uid + "-dtitle" }, null, SVG);
+    var diagram = el("svg", { viewBox: "0 0 360 220", "class": "lstm-explorer-diagram", role: "img", "aria-labelledby": uid + "-dtitle" }, null, SVG);
     var dtitle = el("title", { id: uid + "-dtitle" }, "", SVG);
     diagram.appendChild(dtitle);
     function line(x1, y1, x2, y2, cls) { diagram.appendChild(el("line", { x1: x1, y1: y1, x2: x2, y2: y2, "class": cls || "lstm-explorer-wire" }, null, SVG)); }
     function node(x, y, label) {
-      diagram.appendChild(el("circle", { cx: x, cy: y, r: 14, "class": "lstm-explorer-op" }, null, SVG));
+      diagram.appendChild(el("circle", { cx: x, cy: y, r: 13, "class": "lstm-explorer-op" }, null, SVG));
       diagram.appendChild(el("text", { x: x, y: y + 5, "text-anchor": "middle", "class": "lstm-explorer-optext" }, label, SVG));
     }
     function text(x, y, anchor, cls) { var t = el("text", { x: x, y: y, "text-anchor": anchor, "class": cls || "lstm-explorer-label" }, "", SVG); diagram.appendChild(t); return t; }
-    line(20, 50, 136, 50, "lstm-explorer-belt"); line(164, 50, 296, 50, "lstm-explorer-belt"); line(324, 50, 540, 50, "lstm-explorer-belt");
-    line(310, 64, 310, 120); line(150, 64, 150, 95); line(420, 50, 420, 106); line(420, 134, 420, 160); line(434, 120, 540, 120);
-    node(150, 50, "\u00d7"); node(310, 50, "+"); node(310, 134, "\u00d7"); node(420, 120, "\u00d7");
-    diagram.appendChild(el("rect", { x: 396, y: 66, width: 48, height: 22, rx: 4, "class": "lstm-explorer-box" }, null, SVG));
-    diagram.appendChild(el("text", { x: 420, y: 82, "text-anchor": "middle", "class": "lstm-explorer-optext" }, "tanh", SVG));
-    var tCprev = text(20, 40, "start"), tF = text(150, 112, "middle"), tKept = text(230, 40, "middle", "lstm-explorer-label lstm-explorer-strong");
-    var tWritten = text(300, 176, "middle", "lstm-explorer-label lstm-explorer-strong"), tIC = text(300, 194, "middle");
-    var tC = text(540, 40, "end", "lstm-explorer-label lstm-explorer-strong"), tO = text(420, 178, "middle");
-    var tShown = text(540, 112, "end", "lstm-explorer-label lstm-explorer-strong");
+    // the conveyor belt c_{t-1} -> x f -> + -> c_t, the write branch under +, the output branch under c_t
+    line(8, 52, 77, 52, "lstm-explorer-belt"); line(103, 52, 187, 52, "lstm-explorer-belt"); line(213, 52, 352, 52, "lstm-explorer-belt");
+    line(90, 65, 90, 74); line(200, 65, 200, 95); line(300, 52, 300, 84); line(300, 106, 300, 137); line(300, 163, 300, 188);
+    node(90, 52, "\u00d7"); node(200, 52, "+"); node(200, 108, "\u00d7"); node(300, 150, "\u00d7");
+    diagram.appendChild(el("rect", { x: 278, y: 84, width: 44, height: 22, rx: 4, "class": "lstm-explorer-box" }, null, SVG));
+    diagram.appendChild(el("text", { x: 300, y: 100, "text-anchor": "middle", "class": "lstm-explorer-optext" }, "tanh", SVG));
+    var tCprev = text(8, 15, "start"), tC = text(352, 15, "end", "lstm-explorer-label lstm-explorer-strong");
+    var tKept = text(145, 33, "middle", "lstm-explorer-label lstm-explorer-strong"), tF = text(90, 88, "middle");
+    var tWritten = text(184, 112, "end", "lstm-explorer-label lstm-explorer-strong"), tIC = text(184, 130, "end");
+    var tO = text(284, 155, "end");
+    var tShown = text(352, 206, "end", "lstm-explorer-label lstm-explorer-strong");
 
     // --- step mode
     var stepper = el("div", { "class": "lstm-explorer-steps" });
