@@ -171,7 +171,7 @@
     var seqLabel = el("label", { "for": seqId }, "Step mode: an input sequence x\u2081, x\u2082, \u2026 (comma-separated, at most 20 numbers), fed through the cell with the weights above, starting from h\u2080 = h\u209c\u208b\u2081 and c\u2080 = c\u209c\u208b\u2081 as set above");
     var seq = el("input", { type: "text", id: seqId, value: SEQUENCE, "data-sequence": "", inputmode: "decimal", spellcheck: "false" });
     var seqError = el("p", { "class": "lstm-explorer-error", "aria-live": "polite" });
-    var plot = el("svg", { viewBox: "0 0 560 220", "class": "lstm-explorer-plot", role: "img", "aria-labelledby": uid + "-ptitle" }, null, SVG);
+    var plot = el("svg", { viewBox: "0 0 560 245", "class": "lstm-explorer-plot", role: "img", "aria-labelledby": uid + "-ptitle" }, null, SVG);
     var table = el("table", { "class": "lstm-explorer-table" });
     stepper.appendChild(seqLabel); stepper.appendChild(seq); stepper.appendChild(seqError); stepper.appendChild(plot);
     var tableWrap = el("div", { "class": "lstm-explorer-tablewrap", tabindex: "0", role: "region", "aria-label": "Step mode values" });
@@ -196,7 +196,7 @@
       xs.forEach(function (x) { var r = step(p, x, h, c); h = r.h; c = r.c; rows.push(r); });
       var cs = rows.map(function (r) { return r.c; }), hs = rows.map(function (r) { return r.h; });
       var lim = Math.max(1, Math.ceil(Math.max.apply(null, cs.map(Math.abs).concat([1]))));
-      var L = 48, R = 540, T = 14, B = 186, n = xs.length;
+      var L = 60, R = 540, T = 14, B = 186, n = xs.length;
       function X(t) { return L + (n > 1 ? t * (R - L) / (n - 1) : (R - L) / 2); }
       function Y(v) { return T + (lim - v) * (B - T) / (2 * lim); }
       plot.appendChild(el("title", { id: uid + "-ptitle" }, "c_t and h_t over " + n + " steps: c = " +
@@ -206,9 +206,9 @@
         plot.appendChild(el("text", { x: L - 6, y: Y(v) + 4, "text-anchor": "end", "class": "lstm-explorer-label" }, fmt(v, 0), SVG));
       });
       xs.forEach(function (x, t) {
-        plot.appendChild(el("text", { x: X(t), y: 204, "text-anchor": "middle", "class": "lstm-explorer-label" }, String(t + 1), SVG));
+        plot.appendChild(el("text", { x: X(t), y: 210, "text-anchor": "middle", "class": "lstm-explorer-label" }, String(t + 1), SVG));
       });
-      plot.appendChild(el("text", { x: (L + R) / 2, y: 219, "text-anchor": "middle", "class": "lstm-explorer-label" }, "step t", SVG));
+      plot.appendChild(el("text", { x: (L + R) / 2, y: 240, "text-anchor": "middle", "class": "lstm-explorer-label" }, "step t", SVG));
       [["c", cs, "c\u209c"], ["h", hs, "h\u209c"]].forEach(function (s) {
         var pts = s[1].map(function (v, t) { return X(t).toFixed(1) + "," + Y(v).toFixed(1); }).join(" ");
         plot.appendChild(el("polyline", { points: pts, "data-series": s[0], "class": "lstm-explorer-line lstm-explorer-line-" + s[0] }, null, SVG));
