@@ -241,8 +241,13 @@ def test_screenshots(browser, site_url, built_site, width):
         assert box["width"] <= width
         for mode in ("light", "dark"):
             set_mode(page, mode)
-            root.scroll_into_view_if_needed()
-            root.screenshot(path=str(shots / f"explorer-{mode}-{'desktop' if width > 500 else 'phone'}.png"))
+            # the whole explorer as it lies in the page (not scrolled: no sticky header over it)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.wait_for_timeout(200)
+            box = root.bounding_box()
+            page.screenshot(path=str(shots / f"explorer-{mode}-{'desktop' if width > 500 else 'phone'}.png"),
+                            full_page=True, clip={"x": max(box["x"] - 8, 0), "y": max(box["y"] - 8, 0),
+                                                  "width": min(box["width"] + 16, width), "height": box["height"] + 16})
         assert errors == [], errors
     finally:
         context.close()
