@@ -19,6 +19,7 @@ from __future__ import annotations
 
 def setup(app):
     from book.site import a11y, assets, freshness, quiz, thebe
+    from book.site import explorer; explorer.setup(app)  # the {lstm-explorer} directive (chapter 4)
 
     quiz.setup(app)
     assets.setup(app)
