@@ -9,18 +9,21 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 - :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes;
 - :mod:`book.site.freshness` -- re-executes the chapters when the ``book`` code they
   import changes (the execution cache only sees a notebook's own cells);
-- :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set.
+- :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set;
+- :mod:`book.site.meta` -- meta description, Open Graph / Twitter cards, favicon, the
+  redirect page, one search field (:mod:`book.site.audit` runs Lighthouse: ``make audit``).
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, freshness, quiz, thebe
+    from book.site import a11y, assets, freshness, meta, quiz, thebe
 
     quiz.setup(app)
     assets.setup(app)
     a11y.setup(app)
     freshness.setup(app)
     thebe.setup(app)
+    meta.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
