@@ -141,8 +141,8 @@ def draw_card(path: Path, title: str, subtitle: str) -> None:
     ax.set_ylim(0, 1)
     ax.axis("off")
     x = np.linspace(0, 1, 400)
-    for i, key in enumerate(("lstm", "gru", "simplernn")):
-        color = MODEL_COLORS.get(key, "#ffffff")
+    for i, key in enumerate(("LSTM", "GRU", "SimpleRNN")):
+        color = MODEL_COLORS[key]
         ax.plot(x, 0.16 + 0.05 * i + 0.05 * np.sin(2 * np.pi * (3 * x + 0.2 * i)) * np.exp(-i * x), color=color, lw=5, alpha=0.9)
     ax.text(0.06, 0.72, title, color="white", fontsize=44, fontweight="bold", va="center", wrap=True)
     ax.text(0.06, 0.50, subtitle, color="#dde6ee", fontsize=24, va="center", wrap=True)
