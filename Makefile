@@ -16,7 +16,7 @@ JB_FLAGS  := -W -n --keep-going
 # pinned in package-lock.json, reinstalled (`npm ci`) when it changes.
 NPM_STAMP := node_modules/.stamp-package-lock
 
-.PHONY: book test test-fast setup setup-dev chromium clean serve
+.PHONY: book test test-fast setup setup-dev chromium clean serve audit
 
 setup: $(STAMP) $(NPM_STAMP)
 setup-dev: $(DEV_STAMP) $(NPM_STAMP)
@@ -75,3 +75,10 @@ clean:
 serve:
 	@test -f $(BUILD)/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(BUILD)/html
+
+## make audit: Lighthouse 12 (pinned in package.json; mobile preset, 3 runs per page, median)
+## on every page of the built site, served gzip-compressed on 127.0.0.1; the table goes to
+## _build/audit/audit.md. Scores depend on the machine's load: run it on an idle machine.
+audit: $(STAMP) $(NPM_STAMP)
+	@test -f $(BUILD)/html/index.html || { echo "No site yet: run 'make book' first"; exit 1; }
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python -m book.site.audit --runs $${AUDIT_RUNS:-3}

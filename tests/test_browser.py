@@ -158,8 +158,13 @@ def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
         report.has_code_cells = page.locator("div.cell").count() > 0
         report.icons_read_aloud = page.locator('i[class*="fa-"]:not([aria-hidden="true"])').count()
         report.figure_divs = page.locator(".book-plotly-figure").count()
-        if report.figure_divs:
-            page.wait_for_selector(".book-plotly-figure svg.main-svg", timeout=10_000)
+        # plotly figures are drawn when they come near the viewport (plotly_lazy.js):
+        # bring each one into view, as a reader scrolling down would.
+        for i in range(report.figure_divs):
+            figure = page.locator(".book-plotly-figure").nth(i)
+            figure.scroll_into_view_if_needed()
+            figure.locator("svg.main-svg").first.wait_for(timeout=10_000)
+        page.evaluate("window.scrollTo(0, 0)")
         report.figures = page.evaluate(PLOTLY_INFO)
 
         shots = build_dir / "screenshots"

@@ -11,22 +11,24 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
   import changes (the execution cache only sees a notebook's own cells);
 - :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set;
 - :mod:`book.site.execute` -- executes the notebooks in parallel before Sphinx reads
-  them, and keeps the outputs in the notebooks readers download.
+  them, and keeps the outputs in the notebooks readers download;
+- :mod:`book.site.meta` -- meta description, Open Graph / Twitter cards, favicon, the
+  redirect page, one search field (:mod:`book.site.audit` runs Lighthouse: ``make audit``);
+- :mod:`book.site.explorer` -- the ``{lstm-explorer}`` directive (chapter 4).
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, freshness, quiz, thebe
-    from book.site import explorer; explorer.setup(app)  # the {lstm-explorer} directive (chapter 4)
+    from book.site import a11y, assets, execute, explorer, freshness, meta, quiz, thebe
 
     quiz.setup(app)
     assets.setup(app)
     a11y.setup(app)
     freshness.setup(app)
     thebe.setup(app)
-    from book.site import execute
-
     execute.setup(app)
+    meta.setup(app)
+    explorer.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,14 +13,16 @@ Where the libraries come from (at build time, never committed):
   Sphinx adds it only to pages that contain math.
 - **plotly.js** (npm ``plotly.js-basic-dist-min``, the partial bundle with the
   ``scatter``, ``bar`` and ``pie`` traces, the same plotly.js version that plotly.py
-  bundles): added, in the page's ``<head>``, only to pages that contain a
-  :data:`book.plots.PLOTLY_CLASS` figure. The build warns (an error under ``-W``)
+  bundles): never in the page's ``<head>``. Pages that contain a
+  :data:`book.plots.PLOTLY_CLASS` figure get ``plotly_lazy.js`` (deferred, 2 KB), which
+  loads plotly.js and draws a figure only when it comes near the viewport. The build warns (an error under ``-W``)
   if a figure uses a trace type the bundle lacks, or if the two versions differ.
 - **the theme** (fonts, icons, CSS): pydata-sphinx-theme and sphinx-book-theme
   already ship theirs in ``_static``. ``templates/layout.html`` drops the theme's
   FontAwesome *script* (about 540 KB gzipped per page): the theme's CSS and web
   fonts draw the same icons.
-- **book.css** (next to this file): the course's own style fixes (accessibility).
+- **book.css** (next to this file): the course's own style fixes (accessibility,
+  phone widths); **search.js**: readable snippets on the search page only.
 
 ``make book`` runs ``npm ci`` (``node_modules/``) before building. The files are
 staged in ``_build/.book-static/`` and added to ``html_static_path``; they land in
@@ -70,6 +72,10 @@ PLOTLY_SCRIPT = f"{ASSETS}/plotly/plotly-basic.min.js"
 PLOTLY_TRACES = frozenset({"scatter", "bar", "pie"})
 
 BOOK_CSS = f"{ASSETS}/book.css"
+SEARCH_SCRIPT = f"{ASSETS}/search.js"
+PLOTLY_LAZY_SCRIPT = f"{ASSETS}/plotly_lazy.js"
+#: The type an inline plotly script gets in the page, so that the browser does not run it.
+PLOTLY_INERT_TYPE = "text/x-book-plotly"
 
 
 # --------------------------------------------------------------------------- files
@@ -136,6 +142,8 @@ def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
     _sync(plotly / "README.md", out / "plotly" / "README.md")  # names the MIT licence
 
     _sync(HERE / "book.css", out / "book.css")
+    _sync(HERE / "search.js", out / "search.js")
+    _sync(HERE / "plotly_lazy.js", out / "plotly_lazy.js")
     return {"mathjax": package_version(mathjax), "plotly.js": package_version(plotly)}
 
 
@@ -162,6 +170,14 @@ def plotly_trace_types(html: str) -> list[str]:
             continue
         types.extend(trace.get("type", "scatter") for trace in data)
     return types
+
+
+_PLOTLY_INLINE = re.compile(r"<script>(?=\s*window\.PLOTLYENV)")
+
+
+def defer_plotly(body: str) -> str:
+    """``body`` with each plotly figure's inline script made inert (``plotly_lazy.js`` runs it)."""
+    return _PLOTLY_INLINE.sub(f'<script type="{PLOTLY_INERT_TYPE}">', body)
 
 
 # --------------------------------------------------------------------------- Sphinx
@@ -228,6 +244,9 @@ def _tidy_scripts(app, pagename, templatename, context, doctree):
 
 
 def _html_page_context(app, pagename, templatename, context, doctree):
+    if pagename == "search":
+        # readable result snippets (search.js): no raw TeX, no table of contents
+        app.add_js_file(SEARCH_SCRIPT, loading_method="defer")
     body = context.get("body") or ""
     if PLOTLY_CLASS not in body:
         return
@@ -242,9 +261,11 @@ def _html_page_context(app, pagename, templatename, context, doctree):
             ", ".join(sorted(PLOTLY_TRACES)),
             location=pagename,
         )
-    # A plain (blocking) script in <head>: the figures' inline scripts call
-    # Plotly.newPlot as soon as the browser parses them.
-    app.add_js_file(PLOTLY_SCRIPT, priority=300)
+    # Not plotly.js itself: the figures' scripts are made inert, and plotly_lazy.js
+    # (deferred, small) loads plotly.js and runs a figure's script when the figure
+    # comes near the viewport.
+    context["body"] = defer_plotly(body)
+    app.add_js_file(PLOTLY_LAZY_SCRIPT, loading_method="defer")
 
 
 def setup(app):

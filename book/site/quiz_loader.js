@@ -131,6 +131,12 @@
         box.setAttribute("autocomplete", "off");
       }
     }
+    // jupyterquiz blocks pasting into its numeric inputs (onpaste returns false);
+    // readers may paste a number they computed elsewhere.
+    var inputs = container.querySelectorAll("input");
+    for (var j = 0; j < inputs.length; j++) {
+      inputs[j].onpaste = null;
+    }
     return true;
   }
 

@@ -1,0 +1,66 @@
+"""Every page on a phone (390 x 844 CSS px, the width of a current iPhone): no sideways scrolling.
+
+A page wider than the screen makes the reader pan sideways on every line. Anything
+wide (a long formula, code, a table, an output) must scroll inside its own box
+(``book/site/book.css``). Checked after the quizzes have rendered and every plotly
+figure has been brought into view (they are drawn lazily), in both colour modes;
+screenshots go to ``_build/screenshots/phone/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from book_pages import toc_pages
+from conftest import is_local
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+PAGES = toc_pages()
+
+# Elements that stick out of the viewport on the right, and are not inside a box that scrolls.
+WIDE_ELEMENTS = """
+(limit) => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= limit + 1) continue;
+    let scroller = false;
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const style = getComputedStyle(p);
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX) && p.getBoundingClientRect().right <= limit + 1) { scroller = true; break; }
+    }
+    if (!scroller && getComputedStyle(el).position !== 'fixed') {
+      out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} right=${Math.round(box.right)}: ${(el.textContent || '').trim().slice(0, 60)}`);
+    }
+  }
+  return out.slice(0, 10);
+}
+"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name, mode):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
+    context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}/{name}.html", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        figures = page.locator(".book-plotly-figure")
+        for i in range(figures.count()):
+            figures.nth(i).scroll_into_view_if_needed()
+            figures.nth(i).locator("svg.main-svg").first.wait_for(timeout=10_000)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(WIDE_ELEMENTS, PHONE["width"])
+        shots = built_site.build / "screenshots" / "phone"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"{name.replace('/', '__')}-{mode}.png"), full_page=True)
+    finally:
+        context.close()
+    assert width <= PHONE["width"], f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
