@@ -134,18 +134,23 @@ def train(model, x, y, validation, *, epochs=20, batch_size=64,
     return TrainingRun(model, history, seconds)
 
 
-def _input_gradient(outputs_of, x):
+def _input_gradient(outputs_of, x, chunk=250):
     """Gradient of ``sum(outputs_of(x))`` with respect to ``x``, as NumPy.
 
     The sequences of a batch do not interact, so row ``i`` of the result is
-    the gradient of sequence ``i``'s own output.
+    the gradient of sequence ``i``'s own output. The sequences go through in
+    chunks of ``chunk``, so that the tape (every activation of every step)
+    stays small: a Binder kernel has about 1 GB.
     """
     tf = import_tensorflow()[0]
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        outputs = outputs_of(x)
-    return tape.gradient(outputs, x).numpy()
+    parts = []
+    for start in range(0, len(x), chunk):
+        part = tf.constant(x[start:start + chunk])
+        with tf.GradientTape() as tape:
+            tape.watch(part)
+            outputs = outputs_of(part)
+        parts.append(tape.gradient(outputs, part).numpy())
+    return np.concatenate(parts)
 
 
 def sensitivity_by_lag(model, x):

@@ -174,3 +174,14 @@ def test_quiz_6_weight_counts_are_the_models():
     text = json.dumps(json.loads((QUIZZES / "06_long_term_memory.json").read_text()))
     for kind, units in [("SimpleRNN", 64), ("LSTM", 32)]:
         assert f"{adding_model(kind, units=units).count_params():,}" in text, (kind, units)
+
+
+def test_input_gradient_in_chunks_equals_one_pass():
+    """The chunked gradient (kept small for Binder's memory) is the gradient of the whole batch."""
+    from book.models import _input_gradient
+
+    setup(0)
+    model = adding_model("LSTM", units=3)
+    x = np.random.default_rng(1).random((7, 5, 2)).astype("float32")
+    whole = _input_gradient(model, x, chunk=len(x))
+    assert np.allclose(_input_gradient(model, x, chunk=3), whole, rtol=1e-6, atol=1e-8)
