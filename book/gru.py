@@ -104,11 +104,14 @@ def gru_step(x_t, h_prev, w):
     split_keras_weights. Returns h_t and the activations.
     """
     W, U, b, c = w.W, w.U, w.b, w.c
-    z_t = sigmoid(x_t @ W["z"] + b["z"] + h_prev @ U["z"] + c["z"])   # update gate
-    r_t = sigmoid(x_t @ W["r"] + b["r"] + h_prev @ U["r"] + c["r"])   # reset gate
+    # update gate and reset gate
+    z_t = sigmoid(x_t @ W["z"] + b["z"] + h_prev @ U["z"] + c["z"])
+    r_t = sigmoid(x_t @ W["r"] + b["r"] + h_prev @ U["r"] + c["r"])
+    # candidate: r_t scales the recurrent part after the product
     h_tilde = np.tanh(x_t @ W["h"] + b["h"]
-                      + r_t * (h_prev @ U["h"] + c["h"]))             # candidate
-    h_t = z_t * h_prev + (1.0 - z_t) * h_tilde                        # z_t near 1: keep
+                      + r_t * (h_prev @ U["h"] + c["h"]))
+    # new state: z_t near 1 keeps the old state
+    h_t = z_t * h_prev + (1.0 - z_t) * h_tilde
     return h_t, {"z": z_t, "r": r_t, "h_tilde": h_tilde}
 
 
