@@ -1,0 +1,332 @@
+"""Character-level language modelling on real text: the code of chapter 7 (``ch-language_model``).
+
+- the data: :func:`corpus` (passages of Shakespeare's plays, shipped with the package in
+  ``book/corpora/``), :func:`vocabulary`, :func:`encode`, :func:`decode`, :func:`split_text`;
+- training examples: :func:`training_windows` (independent windows) and
+  :func:`stream_windows` (consecutive windows of ``batch_size`` parallel streams, for truncated
+  backpropagation through time with the state carried from one batch to the next);
+- no-learning baselines: :func:`ngram_perplexity` (add-one smoothing);
+- the networks: :func:`char_model`, :func:`fit_language_model`, :func:`char_log_loss`;
+- using them: :func:`sample_index` (temperature) and :func:`generate`.
+
+Perplexity is ``exp`` of the mean cross-entropy in nats per character.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+#: The text, gzip-compressed: ``data/tinyshakespeare/input.txt`` of karpathy/char-rnn
+#: (see ``book/corpora/README.md``).
+CORPUS_FILE = Path(__file__).resolve().parent / "corpora" / "tinyshakespeare.txt.gz"
+#: MD5 of the uncompressed text, as published with the source.
+CORPUS_MD5 = "6fb458f1232090904fb40fe944165e91"
+
+_cache: dict[Path, str] = {}
+
+
+def corpus(n_chars: int | None = None, path: Path | str = CORPUS_FILE) -> str:
+    """The text of ``path`` (by default tiny Shakespeare, 1,115,394 characters), or its first ``n_chars``.
+
+    The default file is checked against :data:`CORPUS_MD5`; a missing, unreadable or altered
+    file raises ``ValueError`` naming the file and the problem.
+    """
+    path = Path(path)
+    if path not in _cache:
+        if not path.is_file():
+            raise ValueError(f"{path}: corpus file not found (it is package data of book/)")
+        try:
+            raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        except (OSError, EOFError) as error:
+            raise ValueError(f"{path}: cannot decompress the corpus: {error}") from error
+        if path == CORPUS_FILE and hashlib.md5(raw).hexdigest() != CORPUS_MD5:
+            raise ValueError(
+                f"{path}: the text's MD5 is {hashlib.md5(raw).hexdigest()}, expected {CORPUS_MD5}"
+            )
+        try:
+            _cache[path] = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: not UTF-8 text: {error}") from error
+    text = _cache[path]
+    if n_chars is not None:
+        if n_chars < 1:
+            raise ValueError(f"n_chars must be positive: {n_chars}")
+        text = text[:n_chars]
+    return text
+
+
+def vocabulary(text: str) -> list[str]:
+    """The distinct characters of ``text``, sorted: character ``vocabulary[i]`` has id ``i``."""
+    return sorted(set(text))
+
+
+def encode(text: str, vocab: list[str]) -> np.ndarray:
+    """The ids of the characters of ``text`` (``int32``); a character outside ``vocab`` raises ``ValueError``."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    unknown = sorted(set(text) - set(index))
+    if unknown:
+        raise ValueError(f"characters not in the vocabulary: {unknown!r}")
+    return np.fromiter((index[ch] for ch in text), dtype=np.int32, count=len(text))
+
+
+def decode(ids, vocab: list[str]) -> str:
+    """The text whose character ids are ``ids`` (the inverse of :func:`encode`)."""
+    return "".join(vocab[int(i)] for i in np.asarray(ids).ravel())
+
+
+def split_text(text: str, valid_fraction: float = 0.1) -> tuple[str, str]:
+    """The first ``1 - valid_fraction`` of ``text`` for training, the rest held out (no shuffling:
+    the held-out text is a later, unseen part of the corpus)."""
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be between 0 and 1: {valid_fraction}")
+    cut = int(round(len(text) * (1 - valid_fraction)))
+    return text[:cut], text[cut:]
+
+
+def training_windows(ids, length: int, step: int | None = None):
+    """Inputs and targets for next-character prediction, each of shape ``(n_windows, length)``.
+
+    Window ``k`` starts at ``k * step`` (``step`` defaults to ``length``: windows that do not
+    overlap); its target is the same window shifted by one character, ``y[k, t] = ids[k * step + t + 1]``.
+    """
+    ids = np.asarray(ids)
+    step = length if step is None else step
+    if length < 1 or step < 1:
+        raise ValueError(f"length and step must be positive: {length}, {step}")
+    n = (len(ids) - 1 - length) // step + 1
+    if n < 1:
+        raise ValueError(f"a text of {len(ids)} characters has no window of {length} + 1")
+    starts = np.arange(n) * step
+    index = starts[:, None] + np.arange(length)[None, :]
+    return ids[index], ids[index + 1]
+
+
+def stream_windows(ids, length: int, batch_size: int):
+    """Windows for truncated BPTT with carried state: ``batch_size`` parallel streams.
+
+    The text is cut into ``batch_size`` contiguous streams of equal length; batch ``j``
+    (rows ``j * batch_size`` to ``(j + 1) * batch_size - 1``) holds window ``j`` of every
+    stream, so row ``b`` of batch ``j + 1`` continues row ``b`` of batch ``j`` exactly where it
+    stopped. Fed in this order (no shuffling), a stateful network that keeps its state from
+    batch to batch reads each stream as one long sequence, while gradients flow back through
+    one window only. Returns ``(x, y)``, shape ``(n_batches * batch_size, length)``.
+    """
+    ids = np.asarray(ids)
+    per_stream = (len(ids) - 1) // batch_size
+    n_batches = per_stream // length
+    if n_batches < 1:
+        raise ValueError(
+            f"a text of {len(ids)} characters is too short for {batch_size} streams "
+            f"of at least one window of {length}"
+        )
+    used = n_batches * length
+    starts = np.arange(batch_size) * per_stream
+    index = starts[:, None] + np.arange(used)[None, :]  # (streams, characters)
+    x = ids[index].reshape(batch_size, n_batches, length).transpose(1, 0, 2)
+    y = ids[index + 1].reshape(batch_size, n_batches, length).transpose(1, 0, 2)
+    return x.reshape(-1, length), y.reshape(-1, length)
+
+
+def ngram_perplexity(train_text: str, valid_text: str, order: int, vocab=None) -> float:
+    """Perplexity on ``valid_text`` of a character n-gram model estimated on ``train_text``.
+
+    ``order`` 1 is the unigram model (character frequencies), 2 the bigram model (the
+    previous character), and so on. With add-one (Laplace) smoothing over the ``V`` symbols
+    of ``vocab`` (default: every character of both texts),
+    ``P(c | context) = (count(context, c) + 1) / (count(context) + V)``, so every symbol has
+    a non-zero probability after any context. Every character of ``valid_text`` that has
+    ``order - 1`` characters before it in ``valid_text`` is scored.
+    """
+    if order < 1:
+        raise ValueError(f"order must be at least 1: {order}")
+    vocab = vocabulary(train_text + valid_text) if vocab is None else list(vocab)
+    V = len(vocab)
+    if V ** order >= 2**62:
+        raise ValueError(f"order {order} is too large for a vocabulary of {V}")
+    if len(valid_text) < order:
+        raise ValueError(f"valid_text has fewer than {order} characters")
+
+    def codes(ids):  # each n-gram as one integer, base V
+        n = len(ids) - order + 1
+        code = np.zeros(max(n, 0), dtype=np.int64)
+        for k in range(order):
+            code = code * V + ids[k : k + n]
+        return code
+
+    train_codes = codes(encode(train_text, vocab).astype(np.int64))
+    valid_codes = codes(encode(valid_text, vocab).astype(np.int64))
+
+    def count(known, queries):  # how often each query occurs among `known`
+        values, counts = np.unique(known, return_counts=True)
+        if len(values) == 0:
+            return np.zeros(len(queries), dtype=np.int64)
+        where = np.minimum(np.searchsorted(values, queries), len(values) - 1)
+        return np.where(values[where] == queries, counts[where], 0)
+
+    joint = count(train_codes, valid_codes)
+    context = count(train_codes // V, valid_codes // V)
+    log_p = np.log(joint + 1.0) - np.log(context + V)
+    return float(np.exp(-log_p.mean()))
+
+
+# ---------------------------------------------------------------- the networks
+
+#: The recurrent layer classes :func:`char_model` accepts.
+KINDS = ("SimpleRNN", "GRU", "LSTM")
+
+
+def _keras():
+    from book.runtime import import_tensorflow
+
+    return import_tensorflow()[1]
+
+
+def char_model(kind: str, units: int, vocab_size: int, batch_size: int, *, embedding_dim: int = 32):
+    """Embedding, one stateful recurrent layer returning every step, and a dense layer of logits.
+
+    The layer keeps its last state between calls (``stateful=True``), so the batch size is
+    fixed; :func:`reset_state` sets it back to zeros. Windows may have any length.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}: {kind!r}")
+    keras = _keras()
+    layer = getattr(keras.layers, kind)(units, return_sequences=True, stateful=True, name="recurrent")
+    return keras.Sequential(
+        [
+            keras.Input(batch_shape=(batch_size, None), dtype="int32"),
+            keras.layers.Embedding(vocab_size, embedding_dim, name="embedding"),
+            layer,
+            keras.layers.Dense(vocab_size, name="logits"),
+        ],
+        name=kind.lower(),
+    )
+
+
+def reset_state(model) -> None:
+    """Set the state of every stateful recurrent layer of ``model`` back to zeros."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+
+
+def _resetting_callback(keras, when: str):
+    class Reset(keras.callbacks.Callback):
+        pass
+
+    def reset(self, batch, logs=None):
+        reset_state(self.model)
+
+    setattr(Reset, when, reset)
+    return Reset()
+
+
+def char_log_loss(model, x, y, batch_size: int, *, carry_state: bool = True) -> np.ndarray:
+    """The cross-entropy (nats) of every target character, shape ``y.shape``.
+
+    ``x`` and ``y`` come from :func:`stream_windows` with the same ``batch_size``. With
+    ``carry_state`` the state starts at zero and is carried from each batch to the next (every
+    character sees all the text of its stream before it); without it the state is reset before
+    every batch (a character sees only the window before it).
+    """
+    keras = _keras()
+    reset_state(model)
+    callbacks = [] if carry_state else [_resetting_callback(keras, "on_predict_batch_begin")]
+    logits = model.predict(x, batch_size=batch_size, verbose=0, callbacks=callbacks)
+    logits = logits.astype(np.float64)
+    top = logits.max(axis=-1, keepdims=True)
+    log_norm = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+    picked = np.take_along_axis(logits, np.asarray(y)[..., None].astype(np.int64), axis=-1)[..., 0]
+    reset_state(model)
+    return log_norm - picked
+
+
+@dataclass
+class LanguageModelRun:
+    """What :func:`fit_language_model` returns."""
+
+    model: object
+    #: validation perplexity after each epoch
+    val_perplexity: list = field(default_factory=list)
+    #: training loss (nats per character) of each epoch
+    loss: list = field(default_factory=list)
+    seconds: float = 0.0  #: wall time of training and validation
+
+
+def fit_language_model(model, train, valid, batch_size: int, *, epochs: int = 1,
+                       learning_rate: float = 3e-3, clipnorm: float = 1.0,
+                       carry_state: bool = True, run: LanguageModelRun | None = None):
+    """Train ``model`` (from :func:`char_model`) with truncated BPTT, one epoch at a time.
+
+    ``train`` and ``valid`` are ``(x, y)`` pairs from :func:`stream_windows` with this
+    ``batch_size``. Batches are fed in order; with ``carry_state`` the state is carried from
+    each batch to the next and reset at the start of each epoch, without it the state is
+    reset before every batch. After each epoch the validation perplexity is measured the same
+    way. Adam with the whole gradient clipped to norm ``clipnorm``. Pass the ``run`` of a
+    previous call to continue training it (the model is compiled only the first time).
+    """
+    keras = _keras()
+    if run is None:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        run = LanguageModelRun(model)
+    callbacks = [] if carry_state else [_resetting_callback(keras, "on_train_batch_begin")]
+    start = time.perf_counter()
+    for _ in range(epochs):
+        reset_state(model)
+        fit = model.fit(*train, batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
+                        callbacks=callbacks)
+        run.loss.append(float(fit.history["loss"][0]))
+        loss = char_log_loss(model, *valid, batch_size, carry_state=carry_state)
+        run.val_perplexity.append(float(np.exp(loss.mean())))
+    run.seconds += time.perf_counter() - start
+    return run
+
+
+def sample_index(logits, temperature: float, rng) -> np.ndarray:
+    """One id per row of ``logits``, drawn with probabilities ``softmax(logits / temperature)``.
+
+    A temperature below 1 sharpens the distribution towards the most likely character (0 would
+    always pick it), above 1 flattens it towards uniform. ``temperature`` may be one value or
+    one per row.
+    """
+    logits = np.atleast_2d(np.asarray(logits, dtype=np.float64))
+    t = np.broadcast_to(np.asarray(temperature, dtype=np.float64).reshape(-1, 1), (len(logits), 1))
+    if np.any(t <= 0):
+        raise ValueError(f"temperature must be positive: {temperature}")
+    z = logits / t
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    u = rng.random((len(p), 1))
+    return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
+
+
+def generate(model, prompt: str, n_chars: int, temperatures, vocab, *, seed: int = 0) -> list[str]:
+    """Continue ``prompt`` by ``n_chars`` characters, once for each temperature.
+
+    ``model`` is a trained :func:`char_model`; its weights are copied into a model with one
+    stream per temperature, which reads the prompt and then its own samples, one character
+    at a time. Returns the continuations (without the prompt).
+    """
+    keras = _keras()
+    temperatures = list(temperatures)
+    n = len(temperatures)
+    layer = model.get_layer("recurrent")
+    sampler = char_model(type(layer).__name__, layer.units, len(vocab), n,
+                         embedding_dim=model.get_layer("embedding").output_dim)
+    sampler.set_weights(model.get_weights())
+    rng = np.random.default_rng(seed)
+    x = np.repeat(encode(prompt, vocab)[None, :], n, axis=0)
+    out = np.empty((n, n_chars), dtype=np.int32)
+    for t in range(n_chars):
+        logits = keras.ops.convert_to_numpy(sampler(x, training=False))[:, -1]
+        out[:, t] = sample_index(logits, temperatures, rng)
+        x = out[:, t : t + 1]
+    return [decode(row, vocab) for row in out]
