@@ -44,50 +44,103 @@ class _Canvas:
         xs, ys = zip(*points, strict=True)
         effects = [pe.withStroke(linewidth=lw + 6, foreground="white")] if halo else None
         if arrow and len(points) >= 2:
-            self.ax.plot(xs[:-1] + (xs[-1],), ys[:-1] + (ys[-1],), color=color, lw=lw,
-                         solid_capstyle="butt", zorder=z, path_effects=effects)
-            arrowhead = FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=16,
-                                        color=color, lw=lw, shrinkA=0, shrinkB=0, zorder=z + 0.1)
+            self.ax.plot(
+                xs[:-1] + (xs[-1],),
+                ys[:-1] + (ys[-1],),
+                color=color,
+                lw=lw,
+                solid_capstyle="butt",
+                zorder=z,
+                path_effects=effects,
+            )
+            arrowhead = FancyArrowPatch(
+                points[-2],
+                points[-1],
+                arrowstyle="-|>",
+                mutation_scale=16,
+                color=color,
+                lw=lw,
+                shrinkA=0,
+                shrinkB=0,
+                zorder=z + 0.1,
+            )
             self.ax.add_patch(arrowhead)
         else:
-            self.ax.plot(xs, ys, color=color, lw=lw, solid_capstyle="butt", zorder=z,
-                         path_effects=effects)
+            self.ax.plot(xs, ys, color=color, lw=lw, solid_capstyle="butt", zorder=z, path_effects=effects)
 
     def dot(self, x, y, color=INK):
         self.ax.add_patch(Circle((x, y), 0.09, color=color, zorder=5))
 
     def layer(self, x, y, symbol, name, fill, outline=None):
         """A layer with weights: a rounded box with its activation and, smaller, its name."""
-        box = FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
-                             boxstyle="round,pad=0.02,rounding_size=0.15",
-                             facecolor=fill, edgecolor=INK, lw=1.4, zorder=4)
+        box = FancyBboxPatch(
+            (x - BOX_W / 2, y - BOX_H / 2),
+            BOX_W,
+            BOX_H,
+            boxstyle="round,pad=0.02,rounding_size=0.15",
+            facecolor=fill,
+            edgecolor=INK,
+            lw=1.4,
+            zorder=4,
+        )
         self.ax.add_patch(box)
         if outline:
-            ring = FancyBboxPatch((x - BOX_W / 2 - 0.17, y - BOX_H / 2 - 0.17), BOX_W + 0.34,
-                                  BOX_H + 0.34, boxstyle="round,pad=0.02,rounding_size=0.25",
-                                  facecolor="none", edgecolor=outline, lw=2.2, ls=(0, (4, 2)),
-                                  zorder=4)
+            ring = FancyBboxPatch(
+                (x - BOX_W / 2 - 0.17, y - BOX_H / 2 - 0.17),
+                BOX_W + 0.34,
+                BOX_H + 0.34,
+                boxstyle="round,pad=0.02,rounding_size=0.25",
+                facecolor="none",
+                edgecolor=outline,
+                lw=2.2,
+                ls=(0, (4, 2)),
+                zorder=4,
+            )
             self.ax.add_patch(ring)
-        self.ax.text(x, y + 0.17, symbol, ha="center", va="center", fontsize=15, color="black",
-                     zorder=6)
-        self.ax.text(x, y - 0.3, name, ha="center", va="center", fontsize=8.5, color="black",
-                     zorder=6)
+        self.ax.text(x, y + 0.17, symbol, ha="center", va="center", fontsize=15, color="black", zorder=6)
+        self.ax.text(x, y - 0.3, name, ha="center", va="center", fontsize=8.5, color="black", zorder=6)
 
     def op(self, x, y, symbol, r=OP_R):
         """A pointwise operation without weights: a white circle."""
         self.ax.add_patch(Circle((x, y), r, facecolor="white", edgecolor=INK, lw=1.4, zorder=4))
-        self.ax.text(x, y, symbol, ha="center", va="center", fontsize=9 if symbol == "tanh" else 16,
-                     color="black", zorder=6)
+        self.ax.text(
+            x,
+            y,
+            symbol,
+            ha="center",
+            va="center",
+            fontsize=9 if symbol == "tanh" else 16,
+            color="black",
+            zorder=6,
+        )
 
     def label(self, x, y, text, size=14, ha="center", va="center", color="black"):
         self.ax.text(x, y, text, ha=ha, va=va, fontsize=size, color=color, zorder=6)
 
     def body(self, x0, y0, x1, y1, title):
-        self.ax.add_patch(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0,
-                                         boxstyle="round,pad=0.02,rounding_size=0.4",
-                                         facecolor=BODY, edgecolor="#8C8C8C", lw=1.2, zorder=0))
-        self.ax.text(x0 + 0.2, y1 - 0.3, title, ha="left", va="center", fontsize=10,
-                     color="#444444", style="italic", zorder=6)
+        self.ax.add_patch(
+            FancyBboxPatch(
+                (x0, y0),
+                x1 - x0,
+                y1 - y0,
+                boxstyle="round,pad=0.02,rounding_size=0.4",
+                facecolor=BODY,
+                edgecolor="#8C8C8C",
+                lw=1.2,
+                zorder=0,
+            )
+        )
+        self.ax.text(
+            x0 + 0.2,
+            y1 - 0.3,
+            title,
+            ha="left",
+            va="center",
+            fontsize=10,
+            color="#444444",
+            style="italic",
+            zorder=6,
+        )
 
 
 def _finish(fig, ax, xlim, ylim, handles, ncol=2, bottom=0.17):
@@ -95,8 +148,16 @@ def _finish(fig, ax, xlim, ylim, handles, ncol=2, bottom=0.17):
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
-              fontsize=9.5, frameon=False, handlelength=2.2, columnspacing=1.2)
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=ncol,
+        fontsize=9.5,
+        frameon=False,
+        handlelength=2.2,
+        columnspacing=1.2,
+    )
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=bottom)
     return fig
 
@@ -107,15 +168,32 @@ def _legend(shared=False, cell=False, gates=True):
         Line2D([], [], color=INK, lw=2, label=r"lines join: concatenate; line forks: copy"),
     ]
     if gates:
-        handles[:0] = [Patch(facecolor=SIGMOID_FILL, edgecolor=INK,
-                             label=r"$\sigma$ box: a gate, a layer with its own weights")]
-        handles.insert(2, Line2D([], [], marker="o", ls="none", markersize=11, markerfacecolor="white",
-                                 markeredgecolor=INK, label=r"circle: pointwise operation, no weights"))
+        handles[:0] = [
+            Patch(
+                facecolor=SIGMOID_FILL,
+                edgecolor=INK,
+                label=r"$\sigma$ box: a gate, a layer with its own weights",
+            )
+        ]
+        handles.insert(
+            2,
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                markersize=11,
+                markerfacecolor="white",
+                markeredgecolor=INK,
+                label=r"circle: pointwise operation, no weights",
+            ),
+        )
     if cell:
         handles.append(Line2D([], [], color=CELL_LINE, lw=4, label="cell state $c$: the memory line"))
     if shared:
-        handles.append(Patch(facecolor="none", edgecolor=SHARED, ls="--", lw=2,
-                             label="the part a plain RNN has too"))
+        handles.append(
+            Patch(facecolor="none", edgecolor=SHARED, ls="--", lw=2, label="the part a plain RNN has too")
+        )
     return handles
 
 
@@ -139,8 +217,7 @@ def draw_rnn_cell():
     d.line([(7.7, 2.0), (7.7, 7.0)], arrow=True)
     d.label(9.6, 2.4, r"$h_t$", ha="right")
     d.label(7.95, 6.8, r"$h_t$", ha="left")
-    return _finish(fig, ax, (-0.1, 9.8), (-0.7, 7.2), _legend(shared=True, gates=False),
-                   ncol=1, bottom=0.2)
+    return _finish(fig, ax, (-0.1, 9.8), (-0.7, 7.2), _legend(shared=True, gates=False), ncol=1, bottom=0.2)
 
 
 def draw_lstm_cell(highlight_rnn: bool = True):
@@ -180,8 +257,7 @@ def draw_lstm_cell(highlight_rnn: bool = True):
 
     d.layer(x_f, y_gate, r"$\sigma$", "forget", SIGMOID_FILL)
     d.layer(x_i, y_gate, r"$\sigma$", "input", SIGMOID_FILL)
-    d.layer(x_c, y_gate, "tanh", "candidate", TANH_FILL,
-            outline=SHARED if highlight_rnn else None)
+    d.layer(x_c, y_gate, "tanh", "candidate", TANH_FILL, outline=SHARED if highlight_rnn else None)
     d.layer(x_o, y_gate, r"$\sigma$", "output", SIGMOID_FILL)
 
     # forget gate -> multiply the old cell state

@@ -193,8 +193,9 @@ def jacobian_product_norms(W_h, states) -> np.ndarray:
     return np.array(norms)
 
 
-def adam_step_lengths(gradients, learning_rate=1e-3, *, global_clipnorm=None,
-                      beta_1=0.9, beta_2=0.999, epsilon=1e-7) -> np.ndarray:
+def adam_step_lengths(
+    gradients, learning_rate=1e-3, *, global_clipnorm=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7
+) -> np.ndarray:
     """Chapter 2: how far Adam moves the weights at each step of a sequence of gradients.
 
     ``gradients`` is a sequence of flat gradient vectors (one per step). Each is

@@ -44,15 +44,10 @@ def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
     x, kernel = np.asarray(x), np.asarray(kernel)
     recurrent_kernel, bias = np.asarray(recurrent_kernel), np.asarray(bias)
     if x.ndim != 3:
-        raise ValueError(
-            f"x has shape {x.shape}; expected a 3-D array (batch, time, features)"
-        )
+        raise ValueError(f"x has shape {x.shape}; expected a 3-D array (batch, time, features)")
     n_x = x.shape[2]
     if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != 3 * recurrent_kernel.shape[0]:
-        raise ValueError(
-            f"recurrent_kernel has shape {recurrent_kernel.shape}; "
-            "expected (units, 3 * units)"
-        )
+        raise ValueError(f"recurrent_kernel has shape {recurrent_kernel.shape}; expected (units, 3 * units)")
     n_h = recurrent_kernel.shape[0]
     if kernel.shape != (n_x, 3 * n_h):
         raise ValueError(
@@ -88,12 +83,12 @@ def split_keras_weights(kernel, recurrent_kernel, bias) -> GRUWeights:
     recurrent_kernel = np.asarray(recurrent_kernel, dtype=np.float64)
     bias = np.asarray(bias, dtype=np.float64)
     parts = {"W": {}, "U": {}, "b": {}, "c": {}}
-    for k, gate in enumerate(GATE_ORDER):       # Keras' order: z, r, h
+    for k, gate in enumerate(GATE_ORDER):  # Keras' order: z, r, h
         block = slice(k * n_h, (k + 1) * n_h)
         parts["W"][gate] = kernel[:, block]
         parts["U"][gate] = recurrent_kernel[:, block]
-        parts["b"][gate] = bias[0, block]       # row 0: input bias
-        parts["c"][gate] = bias[1, block]       # row 1: recurrent bias
+        parts["b"][gate] = bias[0, block]  # row 0: input bias
+        parts["c"][gate] = bias[1, block]  # row 1: recurrent bias
     return GRUWeights(**parts)
 
 
@@ -108,8 +103,7 @@ def gru_step(x_t, h_prev, w):
     z_t = sigmoid(x_t @ W["z"] + b["z"] + h_prev @ U["z"] + c["z"])
     r_t = sigmoid(x_t @ W["r"] + b["r"] + h_prev @ U["r"] + c["r"])
     # candidate: r_t scales the recurrent part after the product
-    h_tilde = np.tanh(x_t @ W["h"] + b["h"]
-                      + r_t * (h_prev @ U["h"] + c["h"]))
+    h_tilde = np.tanh(x_t @ W["h"] + b["h"] + r_t * (h_prev @ U["h"] + c["h"]))
     # new state: z_t near 1 keeps the old state
     h_t = z_t * h_prev + (1.0 - z_t) * h_tilde
     return h_t, {"z": z_t, "r": r_t, "h_tilde": h_tilde}

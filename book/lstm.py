@@ -44,15 +44,10 @@ def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
     x, kernel = np.asarray(x), np.asarray(kernel)
     recurrent_kernel, bias = np.asarray(recurrent_kernel), np.asarray(bias)
     if x.ndim != 3:
-        raise ValueError(
-            f"x has shape {x.shape}; expected a 3-D array (batch, time, features)"
-        )
+        raise ValueError(f"x has shape {x.shape}; expected a 3-D array (batch, time, features)")
     n_x = x.shape[2]
     if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != 4 * recurrent_kernel.shape[0]:
-        raise ValueError(
-            f"recurrent_kernel has shape {recurrent_kernel.shape}; "
-            "expected (units, 4 * units)"
-        )
+        raise ValueError(f"recurrent_kernel has shape {recurrent_kernel.shape}; expected (units, 4 * units)")
     n_h = recurrent_kernel.shape[0]
     if kernel.shape != (n_x, 4 * n_h):
         raise ValueError(
@@ -60,9 +55,7 @@ def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
             f"({n_x}, {4 * n_h}) for x with {n_x} features and {n_h} units"
         )
     if bias.shape != (4 * n_h,):
-        raise ValueError(
-            f"bias has shape {bias.shape}; expected (4 * units,) = ({4 * n_h},) for {n_h} units"
-        )
+        raise ValueError(f"bias has shape {bias.shape}; expected (4 * units,) = ({4 * n_h},) for {n_h} units")
     return n_x, n_h
 
 
@@ -77,7 +70,7 @@ def split_keras_weights(kernel, recurrent_kernel, bias):
     stacked = np.concatenate([recurrent_kernel, kernel]).astype(np.float64)
     bias = np.asarray(bias, dtype=np.float64)
     W, b = {}, {}
-    for k, gate in enumerate(GATE_ORDER):       # Keras' order: i, f, c, o
+    for k, gate in enumerate(GATE_ORDER):  # Keras' order: i, f, c, o
         block = slice(k * n_h, (k + 1) * n_h)
         W[gate], b[gate] = stacked[:, block], bias[block]
     return W, b
@@ -89,13 +82,13 @@ def lstm_step(x_t, h_prev, c_prev, W, b):
     x_t has shape (batch, n_x), h_prev and c_prev (batch, n_h); W and b
     come from split_keras_weights. Returns h_t, c_t and the activations.
     """
-    hx = np.concatenate([h_prev, x_t], axis=1)   # [h_{t-1}, x_t]
-    f_t = sigmoid(hx @ W["f"] + b["f"])          # (eq-forget)
-    i_t = sigmoid(hx @ W["i"] + b["i"])          # (eq-input)
-    c_tilde = np.tanh(hx @ W["c"] + b["c"])      # (eq-candidate)
-    c_t = f_t * c_prev + i_t * c_tilde           # (eq-cell)
-    o_t = sigmoid(hx @ W["o"] + b["o"])          # (eq-output)
-    h_t = o_t * np.tanh(c_t)                     # (eq-hidden)
+    hx = np.concatenate([h_prev, x_t], axis=1)  # [h_{t-1}, x_t]
+    f_t = sigmoid(hx @ W["f"] + b["f"])  # (eq-forget)
+    i_t = sigmoid(hx @ W["i"] + b["i"])  # (eq-input)
+    c_tilde = np.tanh(hx @ W["c"] + b["c"])  # (eq-candidate)
+    c_t = f_t * c_prev + i_t * c_tilde  # (eq-cell)
+    o_t = sigmoid(hx @ W["o"] + b["o"])  # (eq-output)
+    h_t = o_t * np.tanh(c_t)  # (eq-hidden)
     activations = {"f": f_t, "i": i_t, "c_tilde": c_tilde, "o": o_t}
     return h_t, c_t, activations
 
@@ -126,9 +119,7 @@ def _initial_state(state, name, batch, n_h):
         return np.zeros((batch, n_h))
     state = np.array(state, dtype=np.float64)
     if state.shape != (batch, n_h):
-        raise ValueError(
-            f"{name} has shape {state.shape}; expected (batch, units) = {(batch, n_h)}"
-        )
+        raise ValueError(f"{name} has shape {state.shape}; expected (batch, units) = {(batch, n_h)}")
     return state
 
 
@@ -184,16 +175,15 @@ def lstm_backward(trace, kernel, recurrent_kernel, dh):
     """
     dh = np.asarray(dh, dtype=np.float64)
     if dh.shape != trace.h.shape:
-        raise ValueError(
-            f"dh has shape {dh.shape}; expected {trace.h.shape}")
+        raise ValueError(f"dh has shape {dh.shape}; expected {trace.h.shape}")
     kernel = np.asarray(kernel, dtype=np.float64)
     recurrent_kernel = np.asarray(recurrent_kernel, dtype=np.float64)
     dx = np.zeros_like(trace.x)
     dkernel = np.zeros_like(kernel)
     drecurrent = np.zeros_like(recurrent_kernel)
     dbias = np.zeros(kernel.shape[1])
-    dh_next = np.zeros_like(trace.h0)   # reaches h_t from step t + 1
-    dc_next = np.zeros_like(trace.c0)   # reaches c_t from step t + 1
+    dh_next = np.zeros_like(trace.h0)  # reaches h_t from step t + 1
+    dc_next = np.zeros_like(trace.c0)  # reaches c_t from step t + 1
     for t in reversed(range(trace.h.shape[1])):
         f, i, o = trace.f[:, t], trace.i[:, t], trace.o[:, t]
         g = trace.c_tilde[:, t]
@@ -208,15 +198,13 @@ def lstm_backward(trace, kernel, recurrent_kernel, dh):
         df, di, dg = dc * c_prev, dc * g, dc * i
         dc_next = dc * f
         # through the activations, in Keras' block order i, f, c, o
-        da = np.concatenate([di * i * (1 - i), df * f * (1 - f),
-                             dg * (1 - g**2), do * o * (1 - o)], axis=1)
+        da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1)
         dkernel += trace.x[:, t].T @ da
         drecurrent += h_prev.T @ da
         dbias += da.sum(axis=0)
         dx[:, t] = da @ kernel.T
         dh_next = da @ recurrent_kernel.T
-    return LSTMGradients(x=dx, kernel=dkernel,
-                         recurrent_kernel=drecurrent, bias=dbias)
+    return LSTMGradients(x=dx, kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias)
 
 
 def latch_weights(sharpness=12.0, forget_bias=6.0):
@@ -229,19 +217,20 @@ def latch_weights(sharpness=12.0, forget_bias=6.0):
     Returns (kernel, recurrent_kernel, bias) in Keras' layout.
     """
     s, fb = sharpness, forget_bias
-    kernel = np.array([
-        # i   f        c    o         (Keras' gate order)
-        [0.0, 0.0,     1.0, 0.0],   # value: the candidate
-        [s,   -2 * fb, 0.0, 0.0],   # write: opens i, closes f
-        [0.0, 0.0,     0.0, s],     # read: opens o
-    ])
+    kernel = np.array(
+        [
+            # i   f        c    o         (Keras' gate order)
+            [0.0, 0.0, 1.0, 0.0],  # value: the candidate
+            [s, -2 * fb, 0.0, 0.0],  # write: opens i, closes f
+            [0.0, 0.0, 0.0, s],  # read: opens o
+        ]
+    )
     bias = np.array([-s / 2, fb, 0.0, -s / 2])
     recurrent_kernel = np.zeros((1, 4))
     return kernel, recurrent_kernel, bias
 
 
-def latch_inputs(steps=24, writes=((2, 0.9), (13, -0.7)),
-                 reads=(8, 11, 19, 22), seed=0):
+def latch_inputs(steps=24, writes=((2, 0.9), (13, -0.7)), reads=(8, 11, 19, 22), seed=0):
     """One input sequence for :func:`latch_weights`, shape ``(1, steps, 3)``.
 
     Every step carries a random distracting value in [-1, 1]; at each step of

@@ -110,8 +110,19 @@ class TrainingRun:
         return min(self.history["val_loss"])
 
 
-def train(model, x, y, validation, *, epochs=20, batch_size=64,
-          learning_rate=1e-3, clipnorm=1.0, patience=3, callbacks=()):
+def train(
+    model,
+    x,
+    y,
+    validation,
+    *,
+    epochs=20,
+    batch_size=64,
+    learning_rate=1e-3,
+    clipnorm=1.0,
+    patience=3,
+    callbacks=(),
+):
     """Compile ``model``, fit it on ``(x, y)`` and watch the loss on
     ``validation = (x_val, y_val)``.
 
@@ -124,11 +135,11 @@ def train(model, x, y, validation, *, epochs=20, batch_size=64,
     compile_model(model, learning_rate, clipnorm)
     callbacks = list(callbacks)
     if patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            patience=patience, restore_best_weights=True))
+        callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
     start = time.perf_counter()
-    fit = model.fit(x, y, validation_data=validation, epochs=epochs,
-                    batch_size=batch_size, callbacks=callbacks, verbose=0)
+    fit = model.fit(
+        x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0
+    )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
     return TrainingRun(model, history, seconds)
@@ -145,7 +156,7 @@ def _input_gradient(outputs_of, x, chunk=250):
     tf = import_tensorflow()[0]
     parts = []
     for start in range(0, len(x), chunk):
-        part = tf.constant(x[start:start + chunk])
+        part = tf.constant(x[start : start + chunk])
         with tf.GradientTape() as tape:
             tape.watch(part)
             outputs = outputs_of(part)

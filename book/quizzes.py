@@ -153,7 +153,9 @@ def _problems_of(error) -> list[Problem]:
     instance = error.instance
 
     if keyword == "required":
-        missing = [name for name in error.validator_value if isinstance(instance, dict) and name not in instance]
+        missing = [
+            name for name in error.validator_value if isinstance(instance, dict) and name not in instance
+        ]
         prefix = [*path[1:]] if question is not None else path
         return [Problem(question, _field([*prefix, name]), "is required but missing") for name in missing]
     if keyword == "additionalProperties":
@@ -170,7 +172,13 @@ def _problems_of(error) -> list[Problem]:
     if keyword == "minItems" and message and isinstance(instance, list):
         return [Problem(question, field, f"{message} (found {len(instance)})")]
     if keyword == "enum":
-        return [Problem(question, field, f"{message or 'must be one of ' + repr(error.validator_value)} (got {instance!r})")]
+        return [
+            Problem(
+                question,
+                field,
+                f"{message or 'must be one of ' + repr(error.validator_value)} (got {instance!r})",
+            )
+        ]
     if keyword == "type" and not message:
         message = f"must be of type {error.validator_value} (got {instance!r})"
     return [Problem(question, field, message or error.message)]
@@ -191,12 +199,14 @@ def markup_problem(text: str, *, code: bool = False) -> str | None:
         plain = _AUTOLINK.sub("", plain)
     tag = _TAG.search(plain)
     if tag:
-        snippet = re.match(r"<[^\s>]{0,12}", plain[tag.start():]).group(0)
+        snippet = re.match(r"<[^\s>]{0,12}", plain[tag.start() :]).group(0)
         return (
             f"contains HTML markup ({snippet!r}): quiz text is plain text, put into the page as HTML; "
             "write code in backticks, and a literal '<' before a letter as '&lt;'"
         )
-    event = next((m for m in _EVENT_ATTRIBUTE.finditer(plain) if f"on{m.group(1).lower()}" not in _NOT_EVENTS), None)
+    event = next(
+        (m for m in _EVENT_ATTRIBUTE.finditer(plain) if f"on{m.group(1).lower()}" not in _NOT_EVENTS), None
+    )
     if event:
         return f"contains an HTML event attribute ({event.group(0)!r}): quiz text is plain text"
     if code:
@@ -223,12 +233,17 @@ def _extra_checks(questions: list) -> list[Problem]:
         for a_index, answer in enumerate(question.get("answers", [])):
             if not isinstance(answer, dict):
                 continue
-            texts += [(f"answers[{a_index}].answer", answer.get("answer")), (f"answers[{a_index}].feedback", answer.get("feedback"))]
+            texts += [
+                (f"answers[{a_index}].answer", answer.get("answer")),
+                (f"answers[{a_index}].feedback", answer.get("feedback")),
+            ]
             codes.append((f"answers[{a_index}].code", answer.get("code")))
             rng = answer.get("range")
             if answer.get("type") == "range" and isinstance(rng, list) and len(rng) == 2 and rng[0] >= rng[1]:
                 problems.append(
-                    Problem(q_index, f"answers[{a_index}].range", f"must be [lo, hi] with lo < hi (got {rng!r})")
+                    Problem(
+                        q_index, f"answers[{a_index}].range", f"must be [lo, hi] with lo < hi (got {rng!r})"
+                    )
                 )
         for field, text in texts:
             if not isinstance(text, str):
@@ -236,7 +251,9 @@ def _extra_checks(questions: list) -> list[Problem]:
             singles = _DOLLAR.findall(_DOUBLE_DOLLAR.sub("", text))
             if len(_DOUBLE_DOLLAR.findall(text)) % 2 or len(singles) % 2:
                 problems.append(
-                    Problem(q_index, field, "has an unbalanced $ (math is written $...$; a dollar sign is \\$)")
+                    Problem(
+                        q_index, field, "has an unbalanced $ (math is written $...$; a dollar sign is \\$)"
+                    )
                 )
         for field, text, code in [*((f, t, False) for f, t in texts), *((f, t, True) for f, t in codes)]:
             why = markup_problem(text, code=code) if isinstance(text, str) else None
@@ -289,7 +306,10 @@ def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = N
     """
     if isinstance(quiz, str) and not quiz.endswith(".json"):
         if not _NAME.match(quiz):
-            raise QuizError(quiz, [Problem(None, "", "is not a quiz name (letters, digits, '_' and '-', as in 03_lstm_cell)")])
+            raise QuizError(
+                quiz,
+                [Problem(None, "", "is not a quiz name (letters, digits, '_' and '-', as in 03_lstm_cell)")],
+            )
         quiz = quiz_path(quiz, Path(quizzes) if quizzes else QUIZZES)
     path = Path(quiz)
     file = display_name(path, root or ROOT)
@@ -302,7 +322,9 @@ def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = N
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise QuizError(file, [Problem(None, "", f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")]) from None
+        raise QuizError(
+            file, [Problem(None, "", f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")]
+        ) from None
     except ValueError as err:
         raise QuizError(file, [Problem(None, "", f"is not valid JSON ({err})")]) from None
     return validate(data, file)
@@ -340,7 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed += 1
             print(err, file=sys.stderr)
         else:
-            print(f"{display_name(Path(target)) if target.endswith('.json') else target}: {len(questions)} questions, valid")
+            print(
+                f"{display_name(Path(target)) if target.endswith('.json') else target}: {len(questions)} questions, valid"
+            )
     return 1 if failed else 0
 
 

@@ -147,7 +147,7 @@ def ngram_perplexity(train_text: str, valid_text: str, order: int, vocab=None) -
         raise ValueError(f"order must be at least 1: {order}")
     vocab = vocabulary(train_text + valid_text) if vocab is None else list(vocab)
     V = len(vocab)
-    if V ** order >= 2**62:
+    if V**order >= 2**62:
         raise ValueError(f"order {order} is too large for a vocabulary of {V}")
     if len(valid_text) < order:
         raise ValueError(f"valid_text has fewer than {order} characters")
@@ -258,9 +258,18 @@ class LanguageModelRun:
     seconds: float = 0.0  #: wall time of training and validation
 
 
-def fit_language_model(model, train, valid, batch_size: int, *, epochs: int = 1,
-                       learning_rate: float = 3e-3, clipnorm: float = 1.0,
-                       carry_state: bool = True, run: LanguageModelRun | None = None):
+def fit_language_model(
+    model,
+    train,
+    valid,
+    batch_size: int,
+    *,
+    epochs: int = 1,
+    learning_rate: float = 3e-3,
+    clipnorm: float = 1.0,
+    carry_state: bool = True,
+    run: LanguageModelRun | None = None,
+):
     """Train ``model`` (from :func:`char_model`) with truncated BPTT, one epoch at a time.
 
     ``train`` and ``valid`` are ``(x, y)`` pairs from :func:`stream_windows` with this
@@ -281,8 +290,9 @@ def fit_language_model(model, train, valid, batch_size: int, *, epochs: int = 1,
     start = time.perf_counter()
     for _ in range(epochs):
         reset_state(model)
-        fit = model.fit(*train, batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
-                        callbacks=callbacks)
+        fit = model.fit(
+            *train, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=callbacks
+        )
         run.loss.append(float(fit.history["loss"][0]))
         loss = char_log_loss(model, *valid, batch_size, carry_state=carry_state)
         run.val_perplexity.append(float(np.exp(loss.mean())))
@@ -319,8 +329,13 @@ def generate(model, prompt: str, n_chars: int, temperatures, vocab, *, seed: int
     temperatures = list(temperatures)
     n = len(temperatures)
     layer = model.get_layer("recurrent")
-    sampler = char_model(type(layer).__name__, layer.units, len(vocab), n,
-                         embedding_dim=model.get_layer("embedding").output_dim)
+    sampler = char_model(
+        type(layer).__name__,
+        layer.units,
+        len(vocab),
+        n,
+        embedding_dim=model.get_layer("embedding").output_dim,
+    )
     sampler.set_weights(model.get_weights())
     rng = np.random.default_rng(seed)
     x = np.repeat(encode(prompt, vocab)[None, :], n, axis=0)

@@ -87,8 +87,7 @@ def built_site() -> BuiltSite:
         site = build_book(output)
     if site.returncode != 0 or not (site.html / "index.html").exists():
         pytest.fail(
-            "The book did not build (see _build/build.log and _build/html/reports/):\n"
-            + site.log[-6000:]
+            "The book did not build (see _build/build.log and _build/html/reports/):\n" + site.log[-6000:]
         )
     return site
 

@@ -98,22 +98,28 @@ def open_offline(browser, url: str):
     page.on("pageerror", lambda exc: visit.record(visit.page_errors, str(exc)))
     page.on(
         "console",
-        lambda msg: visit.record(visit.console_errors, f"{msg.text} ({msg.location.get('url', '')})")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            visit.record(visit.console_errors, f"{msg.text} ({msg.location.get('url', '')})")
+            if msg.type == "error"
+            else None
+        ),
     )
     page.on(
         "requestfailed",
-        lambda req: None
-        if not is_local(req.url)  # already in blocked_requests
-        else visit.record(visit.failed_requests, f"{req.url}: {req.failure}"),
+        lambda req: (
+            None
+            if not is_local(req.url)  # already in blocked_requests
+            else visit.record(visit.failed_requests, f"{req.url}: {req.failure}")
+        ),
     )
     page.on("response", lambda response: responses.append(response))
     page.on(
         "response",
-        lambda response: visit.record(visit.bad_responses, f"{response.status} {response.url}")
-        if response.status >= 400
-        else None,
+        lambda response: (
+            visit.record(visit.bad_responses, f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
     )
 
     page.goto(url, wait_until="load")

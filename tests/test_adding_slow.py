@@ -67,8 +67,14 @@ def test_chapter_settings_work_for_other_seeds(chapter_data, seed):
     (x_train, y_train), validation = chapter_data
     setup(seed)
     run = train(
-        adding_model("LSTM", units=LSTM_UNITS), x_train, y_train, validation,
-        epochs=EPOCHS, batch_size=BATCH, learning_rate=LSTM_LR, patience=None,
+        adding_model("LSTM", units=LSTM_UNITS),
+        x_train,
+        y_train,
+        validation,
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        learning_rate=LSTM_LR,
+        patience=None,
     )
     assert min(run.history["val_loss"]) < 0.01, f"seed {seed}: {np.round(run.history['val_loss'], 4)}"
 
@@ -81,8 +87,14 @@ def test_simple_rnn_stays_on_the_baseline(chapter_data, seed, learning_rate):
     baseline = float(np.mean((y_train.mean() - y_valid) ** 2))
     setup(seed)
     run = train(
-        adding_model("SimpleRNN", units=RNN_UNITS), x_train, y_train, (x_valid, y_valid),
-        epochs=EPOCHS, batch_size=BATCH, learning_rate=learning_rate, patience=None,
+        adding_model("SimpleRNN", units=RNN_UNITS),
+        x_train,
+        y_train,
+        (x_valid, y_valid),
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        learning_rate=learning_rate,
+        patience=None,
     )
     best = min(run.history["val_loss"])
     assert best > 0.8 * baseline, f"seed {seed}, lr {learning_rate}: {np.round(run.history['val_loss'], 4)}"

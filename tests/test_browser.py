@@ -255,7 +255,9 @@ def test_equations_are_typeset(reports, name):
 @pytest.mark.parametrize("name", PAGES)
 def test_plotly_figures_draw_and_show_tooltips(reports, name):
     report = reports(name)
-    assert len(report.figures) == report.figure_divs, f"{name}: not every plotly figure was drawn by plotly.js"
+    assert len(report.figures) == report.figure_divs, (
+        f"{name}: not every plotly figure was drawn by plotly.js"
+    )
     for figure in report.figures:
         assert figure["svg"], f"{name}: figure {figure['id']} drew no SVG"
         assert figure["points"] > 0, f"{name}: figure {figure['id']} has no data"
@@ -283,7 +285,8 @@ def test_code_chapters_offer_live_code(reports, name):
 
 def describe(violation) -> str:
     nodes = "; ".join(
-        " ".join(n.get("target", [])) + (f" ({n['failureSummary'].splitlines()[-1].strip()})" if n.get("failureSummary") else "")
+        " ".join(n.get("target", []))
+        + (f" ({n['failureSummary'].splitlines()[-1].strip()})" if n.get("failureSummary") else "")
         for n in violation["nodes"][:5]
     )
     return f"[{violation['impact']}] {violation['id']}: {violation['help']} -- {nodes}"

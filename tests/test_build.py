@@ -17,7 +17,14 @@ pytestmark = pytest.mark.slow
 HARMLESS = [re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption")]
 WARNING = re.compile(r"(WARNING|ERROR|CRITICAL|SEVERE)\b")
 # What TensorFlow and friends print on stderr; none of it may reach a page.
-LOG_NOISE = ["oneDNN", "cuInit", "absl::InitializeLog", "cudart_stub", "cpu_feature_guard", "TF_ENABLE_ONEDNN_OPTS"]
+LOG_NOISE = [
+    "oneDNN",
+    "cuInit",
+    "absl::InitializeLog",
+    "cudart_stub",
+    "cpu_feature_guard",
+    "TF_ENABLE_ONEDNN_OPTS",
+]
 
 
 # How the log says a notebook was executed: by myst-nb while reading its page (serial),
@@ -46,7 +53,9 @@ def test_every_toc_page_is_built_without_errors_or_noise(built_site, page):
     soup = BeautifulSoup(html_file.read_text(), "html.parser")
     article = soup.find("article") or soup
     # myst-nb marks error outputs and stderr streams with these classes.
-    assert not article.select(".output.traceback, .output.error, .output.stderr"), f"{page} shows an error or stderr output"
+    assert not article.select(".output.traceback, .output.error, .output.stderr"), (
+        f"{page} shows an error or stderr output"
+    )
     text = article.get_text(" ")
     assert "Traceback (most recent call last)" not in text, f"{page} shows a traceback"
     for noise in LOG_NOISE:
@@ -71,7 +80,9 @@ def test_unchanged_rebuild_executes_nothing(built_site):
     assert before, "the first build stored no executed notebook in the cache"
     again = build_book(built_site.output)
     assert again.returncode == 0, again.log[-4000:]
-    assert "Executing notebook" not in again.log, [line for line in again.log.splitlines() if "Executing" in line]
+    assert "Executing notebook" not in again.log, [
+        line for line in again.log.splitlines() if "Executing" in line
+    ]
     assert WORKER_RUN not in again.log, [line for line in again.log.splitlines() if WORKER_RUN in line]
     assert _cache_records(built_site.output) == before
 
@@ -94,9 +105,13 @@ def test_two_builds_give_the_same_numbers(built_site, tmp_path, monkeypatch):
     again = build_book(tmp_path)
     assert again.returncode == 0, again.log[-4000:]
     if first_parallel:
-        assert MYSTNB_RUN in again.log and WORKER_RUN not in again.log, "the second build must execute serially"
+        assert MYSTNB_RUN in again.log and WORKER_RUN not in again.log, (
+            "the second build must execute serially"
+        )
     else:
-        assert WORKER_RUN in again.log and MYSTNB_RUN not in again.log, "the second build must execute in parallel"
+        assert WORKER_RUN in again.log and MYSTNB_RUN not in again.log, (
+            "the second build must execute in parallel"
+        )
     for page in chapter_pages():
         first = _article_words(built_site.html / f"{page}.html")
         second = _article_words(again.html / f"{page}.html")

@@ -20,9 +20,25 @@ def _texts(fig):
 
 
 LSTM_LABELS = {
-    r"$c_{t-1}$", r"$c_t$", r"$h_{t-1}$", r"$h_t$", r"$x_t$", r"$[h_{t-1}, x_t]$",
-    r"$f_t$", r"$i_t$", r"$\tilde{c}_t$", r"$o_t$", r"$\tanh(c_t)$",
-    "forget", "input", "candidate", "output", r"$\sigma$", "tanh", r"$\times$", "+",
+    r"$c_{t-1}$",
+    r"$c_t$",
+    r"$h_{t-1}$",
+    r"$h_t$",
+    r"$x_t$",
+    r"$[h_{t-1}, x_t]$",
+    r"$f_t$",
+    r"$i_t$",
+    r"$\tilde{c}_t$",
+    r"$o_t$",
+    r"$\tanh(c_t)$",
+    "forget",
+    "input",
+    "candidate",
+    "output",
+    r"$\sigma$",
+    "tanh",
+    r"$\times$",
+    "+",
 }
 RNN_LABELS = {r"$h_{t-1}$", r"$h_t$", r"$x_t$", r"$[h_{t-1}, x_t]$", "tanh"}
 

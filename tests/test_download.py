@@ -13,6 +13,7 @@ import shutil
 
 import nbformat
 import pytest
+
 from book_pages import chapter_pages
 from conftest import ROOT, build_book
 from test_thebe_config import _executed_notebook
@@ -66,9 +67,12 @@ def test_a_downloaded_chapter_runs_top_to_bottom_in_a_plain_kernel(cache_only_bu
     for cell in notebook.cells:  # start from a clean notebook
         if cell.cell_type == "code":
             cell.outputs = []
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
-    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "chapters")}}
+    ).execute()
+    errors = [
+        o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors, errors
     assert code_cells_with_outputs(notebook) > 0
     print(f"\n{docname}: the downloaded notebook ran top to bottom in a plain kernel")

@@ -54,8 +54,9 @@ def fake_env(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     env = SimpleNamespace(
-        mystnb_config=NbParserConfig(execution_mode="cache", execution_timeout=30,
-                                     execution_cache_path=str(tmp_path / "cache")),
+        mystnb_config=NbParserConfig(
+            execution_mode="cache", execution_timeout=30, execution_cache_path=str(tmp_path / "cache")
+        ),
         myst_config=MdParserConfig(),
         config=SimpleNamespace(source_encoding="utf-8-sig"),
         doc2path=lambda docname: str(src / f"{docname}.md"),
@@ -69,7 +70,9 @@ def fake_run(notebook, cwd, timeout, allow_errors):
         return notebook, 0.5, "CellExecutionError: boom"
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"ran in {Path(cwd).name}\n")]
+            cell.outputs = [
+                nbformat.v4.new_output("stream", name="stdout", text=f"ran in {Path(cwd).name}\n")
+            ]
     return notebook, 1.25, None
 
 
@@ -77,7 +80,9 @@ def run_in_threads(pending, cache, workers=2):
     """execute_in_parallel with the stand-in kernel, in threads (spawning processes takes seconds)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    return execute.execute_in_parallel(pending, cache, workers, task=fake_run, pool_factory=ThreadPoolExecutor)
+    return execute.execute_in_parallel(
+        pending, cache, workers, task=fake_run, pool_factory=ThreadPoolExecutor
+    )
 
 
 # ------------------------------------------------------------------------------ workers
@@ -122,7 +127,9 @@ def test_executed_notebooks_are_cached_as_mystnb_matches_them(fake_env):
     assert record.uri == str(path)
     assert record.data == {"execution_seconds": 1.25}  # the status page's time
     cached = fake_env.cache.get_cache_bundle(record.pk).nb
-    assert cached.cells[-1].outputs[0]["text"] == "ran in src\n", "the kernel must run in the notebook's folder"
+    assert cached.cells[-1].outputs[0]["text"] == "ran in src\n", (
+        "the kernel must run in the notebook's folder"
+    )
     assert execute.pending_notebooks(fake_env.env, ["a"], fake_env.cache) == []
 
 
@@ -140,7 +147,9 @@ def test_a_failed_notebook_is_not_cached(fake_env):
     pending = execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)
     failures = run_in_threads(pending, fake_env.cache)
     assert list(failures) == ["bad"] and "boom" in failures["bad"]
-    assert [p.docname for p in execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)] == ["bad"]
+    assert [p.docname for p in execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)] == [
+        "bad"
+    ]
 
 
 def test_notebooks_that_mystnb_would_not_execute_are_left_alone(fake_env):
@@ -221,8 +230,13 @@ def mini_book(root: Path, pages: dict[str, str]) -> Path:
 def jb_build(root: Path, workers: int) -> subprocess.CompletedProcess:
     env = {**os.environ, execute.WORKERS_ENV: str(workers)}
     jb = Path(sys.executable).parent / "jupyter-book"
-    return subprocess.run([str(jb), "build", str(root), "-W", "-n", "--keep-going"], cwd=root, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(jb), "build", str(root), "-W", "-n", "--keep-going"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -276,8 +290,13 @@ def test_one_worker_leaves_execution_to_mystnb(tmp_path):
 def test_error_summary_names_the_exception_or_the_timeout():
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-    err = CellExecutionError("Traceback...\nZeroDivisionError: division by zero", "ZeroDivisionError", "division by zero")
+    err = CellExecutionError(
+        "Traceback...\nZeroDivisionError: division by zero", "ZeroDivisionError", "division by zero"
+    )
     assert execute.error_summary(err) == "ZeroDivisionError: division by zero"
-    timeout = CellTimeoutError("A cell timed out while it was being executed, after 300 seconds.\n-------------------\n")
+    timeout = CellTimeoutError(
+        "A cell timed out while it was being executed, after 300 seconds.\n-------------------\n"
+    )
     assert execute.error_summary(timeout) == (
-        "CellTimeoutError: A cell timed out while it was being executed, after 300 seconds.")
+        "CellTimeoutError: A cell timed out while it was being executed, after 300 seconds."
+    )

@@ -43,7 +43,10 @@ def test_fallback_text_states_computed_values():
 def test_start_values_agree_with_the_script():
     js = (Path(explorer.__file__).parent / "explorer.js").read_text(encoding="utf-8")
     defaults = dict(re.findall(r"(\w_\w): (-?[\d.]+)", js.split("var DEFAULTS = {")[1].split("};")[0]))
-    state = {m[0]: float(m[1]) for m in re.findall(r'\["(x|h_prev|c_prev)", "[^"]*", -?[\d.]+, -?[\d.]+, [\d.]+, (-?[\d.]+)\]', js)}
+    state = {
+        m[0]: float(m[1])
+        for m in re.findall(r'\["(x|h_prev|c_prev)", "[^"]*", -?[\d.]+, -?[\d.]+, [\d.]+, (-?[\d.]+)\]', js)
+    }
     start = {**{k: float(v) for k, v in defaults.items()}, **state}
     assert start == explorer.START
 

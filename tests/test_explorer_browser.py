@@ -84,7 +84,9 @@ def test_explorer_matches_book_lstm_when_moved_by_keyboard(offline_page, site_ur
     page = offline_page
     errors = open_explorer(page, site_url)
     start = assert_matches_book(page, "at load")
-    assert start["params"] == pytest.approx(START), "the page's starting values differ from book.site.explorer.START"
+    assert start["params"] == pytest.approx(START), (
+        "the page's starting values differ from book.site.explorer.START"
+    )
 
     moves = [
         ("x", ["ArrowRight"] * 4, lambda p: p["x"] == pytest.approx(1.2)),
@@ -144,9 +146,9 @@ def test_presets_do_what_they_say(offline_page, site_url):
         if name == "Reset":
             assert abs(v["c"]) < 0.01 and abs(v["h"]) < 0.01
         if name in ("Latch: write", "Latch: hold"):
-            assert abs(v["h"]) < 0.01                      # nothing shown without a read
+            assert abs(v["h"]) < 0.01  # nothing shown without a read
         if name == "Latch: hold":
-            assert abs(v["c"] - p["c_prev"]) < 0.01       # the distracting input is ignored
+            assert abs(v["c"] - p["c_prev"]) < 0.01  # the distracting input is ignored
         if name == "Latch: read":
             assert v["o"] > 0.99 and abs(v["h"] - math.tanh(v["c"])) < 0.01
         if name == "Start":
@@ -184,8 +186,14 @@ def test_step_mode_plots_the_sequence(offline_page, site_url):
         kernel = np.array([[params[f"W_{g}"] for g in GATE_ORDER]])
         recurrent = np.array([[params[f"U_{g}"] for g in GATE_ORDER]])
         bias = np.array([params[f"b_{g}"] for g in GATE_ORDER])
-        trace = lstm_forward(np.array(xs).reshape(1, -1, 1), kernel, recurrent, bias,
-                             h0=[[params["h_prev"]]], c0=[[params["c_prev"]]])
+        trace = lstm_forward(
+            np.array(xs).reshape(1, -1, 1),
+            kernel,
+            recurrent,
+            bias,
+            h0=[[params["h_prev"]]],
+            c0=[[params["c_prev"]]],
+        )
         for row in ("c", "h", "f"):
             shown = [number(t) for t in drawn["table"][row]]
             assert np.allclose(shown, getattr(trace, row)[0, :, 0], atol=1e-3), (sequence, row, shown)
@@ -203,7 +211,10 @@ def test_step_mode_plots_the_sequence(offline_page, site_url):
 
 
 def set_mode(page, mode: str) -> None:
-    page.evaluate("(m) => { document.documentElement.dataset.theme = m; document.documentElement.dataset.mode = m; }", mode)
+    page.evaluate(
+        "(m) => { document.documentElement.dataset.theme = m; document.documentElement.dataset.mode = m; }",
+        mode,
+    )
     page.wait_for_timeout(200)
 
 
@@ -217,10 +228,25 @@ def test_explorer_contrast_and_labels(offline_page, site_url, mode):
     results = Axe().run(
         page,
         context={"include": [[ROOT]]},
-        options={"runOnly": {"type": "rule", "values": ["color-contrast", "label", "aria-allowed-attr", "svg-img-alt", "nested-interactive", "button-name"]}},
+        options={
+            "runOnly": {
+                "type": "rule",
+                "values": [
+                    "color-contrast",
+                    "label",
+                    "aria-allowed-attr",
+                    "svg-img-alt",
+                    "nested-interactive",
+                    "button-name",
+                ],
+            }
+        },
     )
     violations = results.response.get("violations", [])
-    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:5], v["nodes"][0].get("failureSummary")) for v in violations]
+    assert violations == [], [
+        (v["id"], [n["target"] for n in v["nodes"]][:5], v["nodes"][0].get("failureSummary"))
+        for v in violations
+    ]
     assert errors == [], errors
 
 
@@ -228,7 +254,9 @@ def test_explorer_contrast_and_labels(offline_page, site_url, mode):
 def test_screenshots(browser, site_url, built_site, width):
     """For a person to look at: _build/screenshots/explorer-{light,dark}-{desktop,phone}.png."""
     context = browser.new_context(viewport={"width": width, "height": 900})
-    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+    context.route(
+        "**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort()
+    )
     page = context.new_page()
     try:
         errors = open_explorer(page, site_url)
@@ -245,16 +273,26 @@ def test_screenshots(browser, site_url, built_site, width):
             page.evaluate("window.scrollTo(0, 0)")
             page.wait_for_timeout(200)
             box = root.bounding_box()
-            page.screenshot(path=str(shots / f"explorer-{mode}-{'desktop' if width > 500 else 'phone'}.png"),
-                            full_page=True, clip={"x": max(box["x"] - 8, 0), "y": max(box["y"] - 8, 0),
-                                                  "width": min(box["width"] + 16, width), "height": box["height"] + 16})
+            page.screenshot(
+                path=str(shots / f"explorer-{mode}-{'desktop' if width > 500 else 'phone'}.png"),
+                full_page=True,
+                clip={
+                    "x": max(box["x"] - 8, 0),
+                    "y": max(box["y"] - 8, 0),
+                    "width": min(box["width"] + 16, width),
+                    "height": box["height"] + 16,
+                },
+            )
         assert errors == [], errors
     finally:
         context.close()
 
 
 def test_only_the_explorer_page_loads_its_script(built_site):
-    pages = {p.relative_to(built_site.html).as_posix(): p.read_text(encoding="utf-8") for p in built_site.html.rglob("*.html")}
+    pages = {
+        p.relative_to(built_site.html).as_posix(): p.read_text(encoding="utf-8")
+        for p in built_site.html.rglob("*.html")
+    }
     with_script = sorted(name for name, html in pages.items() if "explorer/explorer.js" in html)
     with_root = sorted(name for name, html in pages.items() if 'class="lstm-explorer"' in html)
     assert with_script == with_root == [PAGE]

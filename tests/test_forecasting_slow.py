@@ -49,9 +49,7 @@ def chapter_data():
 
 def test_parameter_formulas_match_keras():
     setup(CHAPTER_SEED)
-    assert recurrent_forecaster("SimpleRNN", 7, horizon=HORIZON).count_params() == (
-        simple_rnn_params(7)
-    )
+    assert recurrent_forecaster("SimpleRNN", 7, horizon=HORIZON).count_params() == (simple_rnn_params(7))
     assert recurrent_forecaster("LSTM", 7, horizon=HORIZON).count_params() == lstm_params(7)
 
 
@@ -59,13 +57,9 @@ def test_parameter_formulas_match_keras():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_lstm_wins_from_other_initial_weights(chapter_data, seed):
     train_set, valid_set, test_set = chapter_data
-    matched_units = min(
-        range(1, 200), key=lambda u: abs(simple_rnn_params(u) - lstm_params(UNITS))
-    )
+    matched_units = min(range(1, 200), key=lambda u: abs(simple_rnn_params(u) - lstm_params(UNITS)))
     data = (train_set.x, train_set.y, (valid_set.x, valid_set.y))
-    settings = dict(
-        epochs=EPOCHS, batch_size=BATCH, learning_rate=LEARNING_RATE, patience=None
-    )
+    settings = dict(epochs=EPOCHS, batch_size=BATCH, learning_rate=LEARNING_RATE, patience=None)
     naive = mse(np.repeat(test_set.x[:, -1, :], HORIZON, axis=1), test_set.y)
     test_mse = {}
     for name, kind, units in [

@@ -20,8 +20,10 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setattr(freshness, "ROOT", tmp_path)
     cache = tmp_path / "_build" / ".jupyter_cache"
     app = SimpleNamespace(
-        env=SimpleNamespace(mystnb_config=SimpleNamespace(execution_cache_path=str(cache)),
-                            found_docs={"intro", "chapters/01", "status"}),
+        env=SimpleNamespace(
+            mystnb_config=SimpleNamespace(execution_cache_path=str(cache)),
+            found_docs={"intro", "chapters/01", "status"},
+        ),
         config=SimpleNamespace(nb_execution_cache_path=""),
         outdir=str(tmp_path / "_build" / "html"),
         doctreedir=str(tmp_path / "_build" / ".doctrees"),

@@ -58,7 +58,7 @@ def test_gates_of_hand_set_weights(model):
     kernel[1, :units] = 20.0  # marker -> input gate (block i, Keras order i, f, c, o)
     bias = np.zeros(4 * units, dtype="float32")
     bias[:units] = -10.0  # input gate shut unless the marker is on
-    bias[units:2 * units] = 2.0  # forget gate sigmoid(2)
+    bias[units : 2 * units] = 2.0  # forget gate sigmoid(2)
     lstm = model.layers[0]
     saved = lstm.get_weights()
     try:
@@ -76,8 +76,16 @@ def test_recorder_snapshots_every_few_batches():
     x, y = adding_problem(64, 10, seed=5)
     seed_everything(0)
     recorder = gate_recorder(x[:8], y[:8], every=3)
-    train(adding_model("LSTM", units=3), x, y, (x[:8], y[:8]), epochs=2, batch_size=8,
-          patience=None, callbacks=[recorder])
+    train(
+        adding_model("LSTM", units=3),
+        x,
+        y,
+        (x[:8], y[:8]),
+        epochs=2,
+        batch_size=8,
+        patience=None,
+        callbacks=[recorder],
+    )
     batches = 2 * 64 // 8
     assert recorder.batches == [0, *range(3, batches + 1, 3)]
     assert len(recorder.snapshots) == len(recorder.batches)

@@ -146,8 +146,16 @@ def test_per_step_factor_inverts_a_geometric_sequence():
 
 @pytest.mark.parametrize(
     "value, text",
-    [(1.4e-5, "1.4 × 10⁻⁵"), (3.7e6, "3.7 × 10⁶"), (0.731, "0.73"), (552.0, "550"),
-     (9.99e-9, "1.0 × 10⁻⁸"), (-2.5e-4, "-2.5 × 10⁻⁴"), (1.0, "1.0"), (0.0, "0.0")],
+    [
+        (1.4e-5, "1.4 × 10⁻⁵"),
+        (3.7e6, "3.7 × 10⁶"),
+        (0.731, "0.73"),
+        (552.0, "550"),
+        (9.99e-9, "1.0 × 10⁻⁸"),
+        (-2.5e-4, "-2.5 × 10⁻⁴"),
+        (1.0, "1.0"),
+        (0.0, "0.0"),
+    ],
 )
 def test_scientific(value, text):
     from book.gradients import scientific

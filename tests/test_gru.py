@@ -131,7 +131,9 @@ def test_the_other_convention_is_the_same_model_with_the_update_gate_negated():
         np.testing.assert_allclose(h, trace.h[:, t])
 
 
-GOOD = dict(x=np.zeros((2, 5, 3)), kernel=np.zeros((3, 6)), recurrent_kernel=np.zeros((2, 6)), bias=np.zeros((2, 6)))
+GOOD = dict(
+    x=np.zeros((2, 5, 3)), kernel=np.zeros((3, 6)), recurrent_kernel=np.zeros((2, 6)), bias=np.zeros((2, 6))
+)
 
 
 @pytest.mark.parametrize(

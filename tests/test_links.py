@@ -49,7 +49,8 @@ def parse(path: Path) -> BeautifulSoup:
 def anchors(path: Path) -> frozenset[str]:
     soup = parse(path)
     return frozenset(
-        [tag["id"] for tag in soup.find_all(id=True)] + [tag["name"] for tag in soup.find_all("a", attrs={"name": True})]
+        [tag["id"] for tag in soup.find_all(id=True)]
+        + [tag["name"] for tag in soup.find_all("a", attrs={"name": True})]
     )
 
 
@@ -63,7 +64,13 @@ def references(soup: BeautifulSoup):
         for tag_name, attr in table.items():
             for tag in soup.find_all(tag_name):
                 url = (tag.get(attr) or "").strip()
-                if tag_name == "link" and not set(tag.get("rel") or []) & {"stylesheet", "preload", "icon", "modulepreload", "prefetch"}:
+                if tag_name == "link" and not set(tag.get("rel") or []) & {
+                    "stylesheet",
+                    "preload",
+                    "icon",
+                    "modulepreload",
+                    "prefetch",
+                }:
                     kind_here = "link"  # e.g. rel="next", rel="search": a navigation link
                 else:
                     kind_here = kind
@@ -110,7 +117,9 @@ def test_internal_links_and_anchors_resolve(built_site, pages):
             why = broken_reference(root, page, url)
             if why:
                 broken.append(f"{page.relative_to(root)}: <{tag}> {url}: {why}")
-    assert checked > 100, f"only {checked} internal references found: is the parser looking at the right files?"
+    assert checked > 100, (
+        f"only {checked} internal references found: is the parser looking at the right files?"
+    )
     assert broken == []
 
 

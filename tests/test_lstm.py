@@ -78,7 +78,9 @@ def test_sigmoid_is_stable_and_correct():
     np.testing.assert_allclose(s, [0.0, 1 / (1 + np.exp(3)), 0.5, 1 / (1 + np.exp(-2)), 1.0])
 
 
-GOOD = dict(x=np.zeros((2, 5, 3)), kernel=np.zeros((3, 8)), recurrent_kernel=np.zeros((2, 8)), bias=np.zeros(8))
+GOOD = dict(
+    x=np.zeros((2, 5, 3)), kernel=np.zeros((3, 8)), recurrent_kernel=np.zeros((2, 8)), bias=np.zeros(8)
+)
 
 
 @pytest.mark.parametrize(

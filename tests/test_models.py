@@ -121,7 +121,12 @@ def test_train_is_deterministic():
         setup(0)
         return train(
             recurrent_forecaster("SimpleRNN", units=4, horizon=2),
-            x, y, (x, y), epochs=2, batch_size=8, patience=None,
+            x,
+            y,
+            (x, y),
+            epochs=2,
+            batch_size=8,
+            patience=None,
         ).history
 
     assert once() == once()
@@ -152,9 +157,7 @@ def test_marker_sensitivity_reads_the_derivative_at_the_markers():
     length = 6
     inputs, _ = adding_problem(5, length, seed=0)
     # a linear model of (value, marker) pairs: answer = sum_t w_t * value_t
-    model = keras.Sequential(
-        [keras.Input((length, 2)), keras.layers.Flatten(), keras.layers.Dense(1)]
-    )
+    model = keras.Sequential([keras.Input((length, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
     per_step = np.arange(1, length + 1, dtype="float32")
     kernel = np.zeros((2 * length, 1), dtype="float32")
     kernel[0::2, 0] = per_step  # weights of the values; markers get 0

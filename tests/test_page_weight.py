@@ -44,7 +44,12 @@ def weights(browser, site_url, built_site):
             "requests": len(visit.loaded),
             "resources": sorted(
                 (
-                    {"path": _path(item.url), "type": item.resource_type, "raw_bytes": item.raw_bytes, "gzip_bytes": item.gzip_bytes}
+                    {
+                        "path": _path(item.url),
+                        "type": item.resource_type,
+                        "raw_bytes": item.raw_bytes,
+                        "gzip_bytes": item.gzip_bytes,
+                    }
                     for item in visit.loaded
                 ),
                 key=lambda r: -r["gzip_bytes"],
@@ -63,9 +68,13 @@ def table(weights) -> str:
         f"{'page':<{width}}  {'requests':>8}  {'raw KB':>8}  {'gzip KB':>8}  largest (gzip KB)",
     ]
     for name, w in weights.items():
-        largest = ", ".join(f"{r['path'].rsplit('/', 1)[-1].split('?')[0]} {kb(r['gzip_bytes'])}" for r in w["resources"][:3])
+        largest = ", ".join(
+            f"{r['path'].rsplit('/', 1)[-1].split('?')[0]} {kb(r['gzip_bytes'])}" for r in w["resources"][:3]
+        )
         flag = "  OVER BUDGET" if w["gzip_bytes"] > PAGE_BUDGET_BYTES else ""
-        lines.append(f"{name:<{width}}  {w['requests']:>8}  {kb(w['raw_bytes']):>8}  {kb(w['gzip_bytes']):>8}  {largest}{flag}")
+        lines.append(
+            f"{name:<{width}}  {w['requests']:>8}  {kb(w['raw_bytes']):>8}  {kb(w['gzip_bytes']):>8}  {largest}{flag}"
+        )
     return "\n".join(lines)
 
 

@@ -45,7 +45,9 @@ WIDE_ELEMENTS = """
 def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name, mode):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
-    context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    context.add_init_script(
+        f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+    )
     page = context.new_page()
     try:
         page.goto(f"{site_url}/{name}.html", wait_until="load")
@@ -63,4 +65,6 @@ def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name, m
         page.screenshot(path=str(shots / f"{name.replace('/', '__')}-{mode}.png"), full_page=True)
     finally:
         context.close()
-    assert width <= PHONE["width"], f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
+    assert width <= PHONE["width"], (
+        f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
+    )

@@ -102,8 +102,12 @@ def numeric_inputs(question: dict) -> tuple[tuple[str, dict], tuple[str, str]]:
             else:
                 lo, hi = answer["range"]
                 candidates += [(lo + hi) / 2, lo, lo + (hi - lo) / 10]
-    right = next((x, _first_match(x, question)) for x in candidates if (_first_match(x, question) or {}).get("correct"))
-    default = next((a["feedback"] for a in question["answers"] if a["type"] == "default"), "Incorrect. Try again.")
+    right = next(
+        (x, _first_match(x, question)) for x in candidates if (_first_match(x, question) or {}).get("correct")
+    )
+    default = next(
+        (a["feedback"] for a in question["answers"] if a["type"] == "default"), "Incorrect. Try again."
+    )
     for x in (-987654321, 987654321, 123456.789, -0.000123, 0, 1, -1):
         match = _first_match(x, question)
         if match is None or not match.get("correct"):
@@ -127,7 +131,9 @@ def test_quiz_renders_once_offline(offline_page, site_url, path, name):
         if comparable(question["question"]):
             assert text == plain(question["question"])
     assert errors == [], errors
-    assert not [u for u in offline_page.blocked_requests if re.search(r"mathjax|jsdelivr|jupyterquiz|unpkg", u, re.I)]
+    assert not [
+        u for u in offline_page.blocked_requests if re.search(r"mathjax|jsdelivr|jupyterquiz|unpkg", u, re.I)
+    ]
 
 
 @pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
@@ -215,10 +221,18 @@ def test_answered_quiz_passes_axe_colour_contrast(offline_page, site_url, path, 
     results = Axe().run(
         page,
         context={"include": [[f"div.course-quiz[data-quiz='{name}']"]]},
-        options={"runOnly": {"type": "rule", "values": ["color-contrast", "label", "aria-allowed-attr", "nested-interactive"]}},
+        options={
+            "runOnly": {
+                "type": "rule",
+                "values": ["color-contrast", "label", "aria-allowed-attr", "nested-interactive"],
+            }
+        },
     )
     violations = results.response.get("violations", [])
-    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:5], v["nodes"][0].get("failureSummary")) for v in violations]
+    assert violations == [], [
+        (v["id"], [n["target"] for n in v["nodes"]][:5], v["nodes"][0].get("failureSummary"))
+        for v in violations
+    ]
 
 
 def test_math_in_questions_is_typeset(browser, site_url):
@@ -231,16 +245,28 @@ def test_math_in_questions_is_typeset(browser, site_url):
     if not with_math:
         pytest.skip("no quiz question has math")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+    context.route(
+        "**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort()
+    )
     try:
         for path in sorted({p for p, _, _ in with_math}):
             page = context.new_page()
             open_quiz_page(page, site_url, path)
             for _, name, i in [m for m in with_math if m[0] == path]:
-                text = page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz").nth(i).locator("[id^='quizQn']")
-                assert text.locator("mjx-container").count() >= 1, f"{path}, question {i + 1}: math not typeset"
-                raw = text.evaluate("el => [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join('')")
-                assert "\\(" not in raw and "$" not in raw, f"{path}, question {i + 1}: TeX left in the text: {raw!r}"
+                text = (
+                    page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz")
+                    .nth(i)
+                    .locator("[id^='quizQn']")
+                )
+                assert text.locator("mjx-container").count() >= 1, (
+                    f"{path}, question {i + 1}: math not typeset"
+                )
+                raw = text.evaluate(
+                    "el => [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join('')"
+                )
+                assert "\\(" not in raw and "$" not in raw, (
+                    f"{path}, question {i + 1}: TeX left in the text: {raw!r}"
+                )
             page.close()
     finally:
         context.close()

@@ -55,7 +55,9 @@ def test_chapter_page_carries_its_quiz(built_site, page):
     container = containers[0]
     assert container["data-quiz"] == name
     data = container.select_one("script.course-quiz-data")
-    assert json.loads(data.string) == quizzes.load(name), f"{page}: the page's quiz is not quizzes/{name}.json"
+    assert json.loads(data.string) == quizzes.load(name), (
+        f"{page}: the page's quiz is not quizzes/{name}.json"
+    )
 
 
 @pytest.mark.parametrize("page", chapter_pages())
@@ -78,7 +80,7 @@ def heading_after_slot(page: str) -> str | None:
     """The first Markdown heading that follows the quiz slot in the chapter's source."""
     source = (ROOT / f"{page}.md").read_text(encoding="utf-8")
     slot = re.search(r"^(`{3,}|:{3,})\{quiz\}.*$", source, re.MULTILINE)
-    heading = re.search(r"^#{1,6}[ \t]+(.+?)[ \t]*$", source[slot.end():], re.MULTILINE) if slot else None
+    heading = re.search(r"^#{1,6}[ \t]+(.+?)[ \t]*$", source[slot.end() :], re.MULTILINE) if slot else None
     return heading.group(1) if heading else None
 
 
@@ -94,7 +96,11 @@ def test_quiz_container_is_closed(built_site, page):
     title = heading_after_slot(page)
     if title is None:
         pytest.skip(f"{page} has no heading after its quiz")
-    following = [h for h in container.find_all_next(re.compile(r"^h[1-6]$")) if " ".join(h.get_text(" ").replace("#", "").split()).endswith(" ".join(title.split()))]  # after "1.7."
+    following = [
+        h
+        for h in container.find_all_next(re.compile(r"^h[1-6]$"))
+        if " ".join(h.get_text(" ").replace("#", "").split()).endswith(" ".join(title.split()))
+    ]  # after "1.7."
     assert following, f"{page}: the heading {title!r} after the quiz is not after the quiz container"
     assert container not in following[0].parents
 
@@ -189,7 +195,9 @@ def scenario(tmp_path_factory):
 
     broken = json.loads(original)
     broken[-1]["answers"][-1]["feedback"] = "  "
-    steps["broken_where"] = f"question {len(broken)}, field 'answers[{len(broken[-1]['answers']) - 1}].feedback'"
+    steps["broken_where"] = (
+        f"question {len(broken)}, field 'answers[{len(broken[-1]['answers']) - 1}].feedback'"
+    )
     quiz_file.write_text(json.dumps(broken, indent=1))
     build("broken")
     build("broken_again")  # nothing changed since the failed build
@@ -208,6 +216,7 @@ def test_first_build_of_the_copy_succeeds(scenario):
     assert "course-quiz-data" in site.page
     without = BeautifulSoup((site.html / "chapters" / "without_quiz.html").read_text(), "html.parser")
     assert quiz_scripts(without) == []
+
     # The quiz page has no math of its own, yet loads MathJax for the quiz's math; the other page does not.
     def mathjax(soup):
         return [s["src"] for s in soup.find_all("script", src=True) if "mathjax" in s["src"].lower()]
@@ -223,7 +232,9 @@ def test_edited_quiz_shows_after_a_plain_rebuild_without_re_executing(scenario):
     data = json.loads(soup.select_one("div.course-quiz script.course-quiz-data").string)
     assert data[0]["question"] == "Edited question: which gate decides what the cell forgets?"
     # Sphinx re-read the page whose quiz changed (and only it); the notebook was not executed again.
-    reread = re.findall(r"reading sources\.\.\. .*?(chapters/\w+|intro)", re.sub(r"\x1b\[[0-9;]*m", "", site.log))
+    reread = re.findall(
+        r"reading sources\.\.\. .*?(chapters/\w+|intro)", re.sub(r"\x1b\[[0-9;]*m", "", site.log)
+    )
     assert reread == ["chapters/with_quiz"], reread
     assert "Executing notebook" not in site.log
 

@@ -63,7 +63,10 @@ def chapter_slots() -> dict[str, list[str]]:
     """Quiz names in each chapter of _toc.yml, in order of appearance."""
     slots = {}
     for page in chapter_pages():
-        source = next((ROOT / f"{page}{suffix}" for suffix in (".md", ".ipynb") if (ROOT / f"{page}{suffix}").exists()), None)
+        source = next(
+            (ROOT / f"{page}{suffix}" for suffix in (".md", ".ipynb") if (ROOT / f"{page}{suffix}").exists()),
+            None,
+        )
         assert source is not None, f"{page} is in _toc.yml but has no source file"
         slots[page] = [m["name"] for m in SLOT.finditer(source.read_text(encoding="utf-8"))]
     return slots
@@ -95,7 +98,9 @@ def test_every_quiz_file_validates(path):
 def test_every_chapter_has_exactly_one_quiz_slot_naming_a_quiz_file(page):
     names = chapter_slots()[page]
     assert len(names) == 1, f"{page} has {len(names)} quiz slots ({names}); a chapter has exactly one"
-    assert (QUIZZES / f"{names[0]}.json").exists(), f"{page}: quiz slot {names[0]!r} names no file in quizzes/"
+    assert (QUIZZES / f"{names[0]}.json").exists(), (
+        f"{page}: quiz slot {names[0]!r} names no file in quizzes/"
+    )
 
 
 def test_every_quiz_file_is_used_by_a_chapter():
@@ -115,33 +120,153 @@ def _damaged(mutate):
 
 #: (id, what to do to SAMPLE, question number, field, words of the message)
 DAMAGE = [
-    ("missing feedback", lambda d: d[0]["answers"][1].pop("feedback"), 1, "answers[1].feedback", "is required"),
+    (
+        "missing feedback",
+        lambda d: d[0]["answers"][1].pop("feedback"),
+        1,
+        "answers[1].feedback",
+        "is required",
+    ),
     ("missing question text", lambda d: d[1].pop("question"), 2, "question", "is required"),
     ("missing correct", lambda d: d[1]["answers"][2].pop("correct"), 2, "answers[2].correct", "is required"),
-    ("empty feedback", lambda d: d[0]["answers"][1].update(feedback="   "), 1, "answers[1].feedback", "must be a non-empty string"),
+    (
+        "empty feedback",
+        lambda d: d[0]["answers"][1].update(feedback="   "),
+        1,
+        "answers[1].feedback",
+        "must be a non-empty string",
+    ),
     ("empty question", lambda d: d[2].update(question=""), 3, "question", "must be a non-empty string"),
-    ("empty answer", lambda d: d[1]["answers"][0].update(answer="\n"), 2, "answers[0].answer", "must be a non-empty string"),
+    (
+        "empty answer",
+        lambda d: d[1]["answers"][0].update(answer="\n"),
+        2,
+        "answers[0].answer",
+        "must be a non-empty string",
+    ),
     ("unknown type", lambda d: d[1].update(type="essay"), 2, "type", "must be one of"),
-    ("unknown field", lambda d: d[0]["answers"][0].update(feedbak="typo"), 1, "answers[0].feedbak", "unknown field"),
-    ("no correct answer (many_choice)", lambda d: d[0]["answers"][0].update(correct=False), 1, "answers", "exactly one answer"),
-    ("two correct answers in many_choice", lambda d: d[0]["answers"][1].update(correct=True), 1, "answers", "exactly one answer"),
-    ("no correct answer (multiple_choice)", lambda d: [a.update(correct=False) for a in d[1]["answers"]], 2, "answers", "at least one answer"),
-    ("one answer only", lambda d: d[1]["answers"].__delitem__(slice(1, None)), 2, "answers", "at least two answers"),
-    ("correct is not a boolean", lambda d: d[1]["answers"][0].update(correct="yes"), 2, "answers[0].correct", "true or false"),
-    ("no correct numeric answer", lambda d: d[2]["answers"][0].update(correct=False), 3, "answers", "at least one 'value' or 'range'"),
-    ("bad numeric range (lo > hi)", lambda d: d[2]["answers"][1].update(range=[4, 0]), 3, "answers[1].range", "lo < hi"),
-    ("bad numeric range (lo == hi)", lambda d: d[2]["answers"][1].update(range=[4, 4]), 3, "answers[1].range", "lo < hi"),
-    ("bad numeric range (3 numbers)", lambda d: d[2]["answers"][1].update(range=[0, 1, 2]), 3, "answers[1].range", "[lo, hi]"),
-    ("numeric range of strings", lambda d: d[2]["answers"][1].update(range=["0", 4]), 3, "answers[1].range[0]", "number"),
-    ("numeric value missing", lambda d: d[2]["answers"][0].pop("value"), 3, "answers[0].value", "is required"),
-    ("numeric value not a number", lambda d: d[2]["answers"][0].update(value="4"), 3, "answers[0].value", "must be a number"),
-    ("unknown numeric answer type", lambda d: d[2]["answers"][0].update(type="exact"), 3, "answers[0].type", "must be one of"),
-    ("default answer marked correct", lambda d: d[2]["answers"][2].update(correct=True), 3, "answers[2].correct", "never correct"),
-    ("two default answers", lambda d: d[2]["answers"].append({"type": "default", "feedback": "Again."}), 3, "answers", "at most one 'default'"),
+    (
+        "unknown field",
+        lambda d: d[0]["answers"][0].update(feedbak="typo"),
+        1,
+        "answers[0].feedbak",
+        "unknown field",
+    ),
+    (
+        "no correct answer (many_choice)",
+        lambda d: d[0]["answers"][0].update(correct=False),
+        1,
+        "answers",
+        "exactly one answer",
+    ),
+    (
+        "two correct answers in many_choice",
+        lambda d: d[0]["answers"][1].update(correct=True),
+        1,
+        "answers",
+        "exactly one answer",
+    ),
+    (
+        "no correct answer (multiple_choice)",
+        lambda d: [a.update(correct=False) for a in d[1]["answers"]],
+        2,
+        "answers",
+        "at least one answer",
+    ),
+    (
+        "one answer only",
+        lambda d: d[1]["answers"].__delitem__(slice(1, None)),
+        2,
+        "answers",
+        "at least two answers",
+    ),
+    (
+        "correct is not a boolean",
+        lambda d: d[1]["answers"][0].update(correct="yes"),
+        2,
+        "answers[0].correct",
+        "true or false",
+    ),
+    (
+        "no correct numeric answer",
+        lambda d: d[2]["answers"][0].update(correct=False),
+        3,
+        "answers",
+        "at least one 'value' or 'range'",
+    ),
+    (
+        "bad numeric range (lo > hi)",
+        lambda d: d[2]["answers"][1].update(range=[4, 0]),
+        3,
+        "answers[1].range",
+        "lo < hi",
+    ),
+    (
+        "bad numeric range (lo == hi)",
+        lambda d: d[2]["answers"][1].update(range=[4, 4]),
+        3,
+        "answers[1].range",
+        "lo < hi",
+    ),
+    (
+        "bad numeric range (3 numbers)",
+        lambda d: d[2]["answers"][1].update(range=[0, 1, 2]),
+        3,
+        "answers[1].range",
+        "[lo, hi]",
+    ),
+    (
+        "numeric range of strings",
+        lambda d: d[2]["answers"][1].update(range=["0", 4]),
+        3,
+        "answers[1].range[0]",
+        "number",
+    ),
+    (
+        "numeric value missing",
+        lambda d: d[2]["answers"][0].pop("value"),
+        3,
+        "answers[0].value",
+        "is required",
+    ),
+    (
+        "numeric value not a number",
+        lambda d: d[2]["answers"][0].update(value="4"),
+        3,
+        "answers[0].value",
+        "must be a number",
+    ),
+    (
+        "unknown numeric answer type",
+        lambda d: d[2]["answers"][0].update(type="exact"),
+        3,
+        "answers[0].type",
+        "must be one of",
+    ),
+    (
+        "default answer marked correct",
+        lambda d: d[2]["answers"][2].update(correct=True),
+        3,
+        "answers[2].correct",
+        "never correct",
+    ),
+    (
+        "two default answers",
+        lambda d: d[2]["answers"].append({"type": "default", "feedback": "Again."}),
+        3,
+        "answers",
+        "at most one 'default'",
+    ),
     ("precision 0", lambda d: d[2].update(precision=0), 3, "precision", "integer >= 1"),
     ("precision not an integer", lambda d: d[2].update(precision=2.5), 3, "precision", "integer >= 1"),
     ("precision on a choice question", lambda d: d[1].update(precision=2), 2, "precision", "only numeric"),
-    ("unbalanced math", lambda d: d[0].update(question="What does $f_t scale?"), 1, "question", "unbalanced $"),
+    (
+        "unbalanced math",
+        lambda d: d[0].update(question="What does $f_t scale?"),
+        1,
+        "question",
+        "unbalanced $",
+    ),
     ("question is not an object", lambda d: d.__setitem__(1, "Which gates?"), 2, None, "must be an object"),
 ]
 
@@ -207,7 +332,10 @@ def test_every_problem_is_reported_not_only_the_first():
 
     with pytest.raises(quizzes.QuizError) as caught:
         quizzes.validate(_damaged(two_problems), "quizzes/x.json")
-    assert [(p.question, p.field) for p in caught.value.problems] == [(1, "answers[0].feedback"), (3, "precision")]
+    assert [(p.question, p.field) for p in caught.value.problems] == [
+        (1, "answers[0].feedback"),
+        (3, "precision"),
+    ]
 
 
 # ------------------------------------------------------------------ colours
@@ -335,34 +463,104 @@ def test_chapters_load_quizzes_only_through_the_directive():
 
 #: Text that jupyterquiz would turn into live HTML, in every text field a quiz has.
 MARKUP = [
-    ("img onerror in a question", lambda d: d[0].update(question='Which gate? <img src=x onerror="alert(1)">'),
-     1, "question", "contains HTML markup ('<img')"),
-    ("script in an answer", lambda d: d[1]["answers"][2].update(answer="<script>alert(1)</script>"),
-     2, "answers[2].answer", "contains HTML markup ('<script'"),
-    ("end tag in feedback", lambda d: d[0]["answers"][1].update(feedback="No.</b>"),
-     1, "answers[1].feedback", "contains HTML markup ('</b'"),
-    ("a href in feedback", lambda d: d[2]["answers"][2].update(feedback='See <a href="https://example.org">this</a>.'),
-     3, "answers[2].feedback", "contains HTML markup ('<a')"),
-    ("comment in a question", lambda d: d[1].update(question="Which gates? <!-- hidden -->"),
-     2, "question", "contains HTML markup ('<!--')"),
-    ("tag in a question's code", lambda d: d[0].update(code="<svg onload=alert(1)>"),
-     1, "code", "contains HTML markup ('<svg')"),
-    ("tag in an answer's code", lambda d: d[1]["answers"][0].update(code="if a<b: pass"),
-     2, "answers[0].code", "contains HTML markup ('<b:')"),
-    ("event attribute without a tag", lambda d: d[0].update(question='Which gate? x" onmouseover="alert(1)'),
-     1, "question", "event attribute"),
-    ("javascript link", lambda d: d[0]["answers"][0].update(feedback="Right: [see](javascript:alert(1))."),
-     1, "answers[0].feedback", "has a link to 'javascript:alert"),
-    ("entity-encoded javascript link", lambda d: d[0]["answers"][0].update(feedback="[see](javascript&colon;alert(1))"),
-     1, "answers[0].feedback", "has a link"),
-    ("link breaking out of href", lambda d: d[1].update(question='Which? [x](https://a.org" onclick="alert(1))'),
-     2, "question", "event attribute"),
-    ("quote in a link target", lambda d: d[1].update(question="Which? [x](https://a.org'x)"),
-     2, "question", "has a link"),
-    ("autolink breaking out", lambda d: d[1].update(question='Which? <http://a.org"x>'),
-     2, "question", "contains HTML markup ('<http://a.org'"),
-    ("TeX href", lambda d: d[0].update(question=r"Which gate scales $\href{javascript:alert(1)}{c_{t-1}}$?"),
-     1, "question", "\\href"),
+    (
+        "img onerror in a question",
+        lambda d: d[0].update(question='Which gate? <img src=x onerror="alert(1)">'),
+        1,
+        "question",
+        "contains HTML markup ('<img')",
+    ),
+    (
+        "script in an answer",
+        lambda d: d[1]["answers"][2].update(answer="<script>alert(1)</script>"),
+        2,
+        "answers[2].answer",
+        "contains HTML markup ('<script'",
+    ),
+    (
+        "end tag in feedback",
+        lambda d: d[0]["answers"][1].update(feedback="No.</b>"),
+        1,
+        "answers[1].feedback",
+        "contains HTML markup ('</b'",
+    ),
+    (
+        "a href in feedback",
+        lambda d: d[2]["answers"][2].update(feedback='See <a href="https://example.org">this</a>.'),
+        3,
+        "answers[2].feedback",
+        "contains HTML markup ('<a')",
+    ),
+    (
+        "comment in a question",
+        lambda d: d[1].update(question="Which gates? <!-- hidden -->"),
+        2,
+        "question",
+        "contains HTML markup ('<!--')",
+    ),
+    (
+        "tag in a question's code",
+        lambda d: d[0].update(code="<svg onload=alert(1)>"),
+        1,
+        "code",
+        "contains HTML markup ('<svg')",
+    ),
+    (
+        "tag in an answer's code",
+        lambda d: d[1]["answers"][0].update(code="if a<b: pass"),
+        2,
+        "answers[0].code",
+        "contains HTML markup ('<b:')",
+    ),
+    (
+        "event attribute without a tag",
+        lambda d: d[0].update(question='Which gate? x" onmouseover="alert(1)'),
+        1,
+        "question",
+        "event attribute",
+    ),
+    (
+        "javascript link",
+        lambda d: d[0]["answers"][0].update(feedback="Right: [see](javascript:alert(1))."),
+        1,
+        "answers[0].feedback",
+        "has a link to 'javascript:alert",
+    ),
+    (
+        "entity-encoded javascript link",
+        lambda d: d[0]["answers"][0].update(feedback="[see](javascript&colon;alert(1))"),
+        1,
+        "answers[0].feedback",
+        "has a link",
+    ),
+    (
+        "link breaking out of href",
+        lambda d: d[1].update(question='Which? [x](https://a.org" onclick="alert(1))'),
+        2,
+        "question",
+        "event attribute",
+    ),
+    (
+        "quote in a link target",
+        lambda d: d[1].update(question="Which? [x](https://a.org'x)"),
+        2,
+        "question",
+        "has a link",
+    ),
+    (
+        "autolink breaking out",
+        lambda d: d[1].update(question='Which? <http://a.org"x>'),
+        2,
+        "question",
+        "contains HTML markup ('<http://a.org'",
+    ),
+    (
+        "TeX href",
+        lambda d: d[0].update(question=r"Which gate scales $\href{javascript:alert(1)}{c_{t-1}}$?"),
+        1,
+        "question",
+        "\\href",
+    ),
 ]
 
 

@@ -40,13 +40,24 @@ def test_requirements_are_pinned_and_agree():
     both = set(runtime) & set(dev)
     assert not both, f"pinned in both requirements files (one source of truth): {sorted(both)}"
     assert "-r requirements.txt" in list(_requirement_lines("requirements-dev.txt"))
-    assert "-e ." in list(_requirement_lines("requirements.txt")), "the book package must be installed for Binder"
+    assert "-e ." in list(_requirement_lines("requirements.txt")), (
+        "the book package must be installed for Binder"
+    )
 
 
 def test_required_packages_are_pinned():
     runtime = _pins("requirements.txt")
-    for name in ["jupyter-book", "myst-nb", "sphinx-book-theme", "sphinx-thebe", "tensorflow-cpu",
-                 "numpy", "matplotlib", "plotly", "jupyterquiz"]:
+    for name in [
+        "jupyter-book",
+        "myst-nb",
+        "sphinx-book-theme",
+        "sphinx-thebe",
+        "tensorflow-cpu",
+        "numpy",
+        "matplotlib",
+        "plotly",
+        "jupyterquiz",
+    ]:
         assert name in runtime, f"requirements.txt does not pin {name}"
     assert runtime["jupyter-book"].startswith("1."), "the book is a Jupyter Book 1 site"
     dev = _pins("requirements-dev.txt")
@@ -82,7 +93,9 @@ def test_python_version_agrees():
     runtime = (ROOT / "runtime.txt").read_text().strip()
     assert re.fullmatch(r"python-3\.\d+", runtime), runtime
     version = runtime.removeprefix("python-")
-    assert f"{sys.version_info.major}.{sys.version_info.minor}" == version, "tests run on another Python than Binder"
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" == version, (
+        "tests run on another Python than Binder"
+    )
     for workflow in (ROOT / ".github/workflows").glob("*.yml"):
         for found in re.findall(r"python-version:\s*\"?([0-9.]+)\"?", workflow.read_text()):
             assert found == version, f"{workflow.name} uses Python {found}, runtime.txt {version}"
@@ -93,7 +106,8 @@ def test_workflow_is_valid(workflow):
     checker = Path(sys.executable).parent / "check-jsonschema"
     proc = subprocess.run(
         [str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

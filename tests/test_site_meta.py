@@ -98,15 +98,21 @@ def test_meta_description_is_the_pages_opening(pages, name):
     page = pages[name]
     description = page.meta.get("description", "")
     assert 40 <= len(description) <= meta.DESCRIPTION_LENGTH + 1, f"{name}: meta description {description!r}"
-    assert "\\" not in description and "$" not in description, f"{name}: TeX in the description {description!r}"
-    assert page.meta.get("og:description") == description, f"{name}: og:description differs from the description"
+    assert "\\" not in description and "$" not in description, (
+        f"{name}: TeX in the description {description!r}"
+    )
+    assert page.meta.get("og:description") == description, (
+        f"{name}: og:description differs from the description"
+    )
 
 
 @pytest.mark.parametrize("name", PAGES)
 def test_open_graph_and_twitter_card(pages, name):
     tags = pages[name].meta
     assert tags.get("og:title"), f"{name}: no og:title"
-    assert tags.get("og:url", "").startswith("https://"), f"{name}: og:url not absolute: {tags.get('og:url')!r}"
+    assert tags.get("og:url", "").startswith("https://"), (
+        f"{name}: og:url not absolute: {tags.get('og:url')!r}"
+    )
     assert tags.get("og:image", "").startswith("https://"), f"{name}: og:image not absolute"
     assert tags["og:image"].endswith(meta.CARD), f"{name}: og:image is not the site's card"
     assert tags.get("og:image:alt"), f"{name}: og:image without alt text"
@@ -153,7 +159,11 @@ def test_no_render_blocking_script_the_first_paint_does_not_need(pages, name):
     blocking = [
         s["src"]
         for s in pages[name].scripts
-        if s["_head"] and s.get("src") and "defer" not in s and "async" not in s and s.get("type", "") in ("", "text/javascript")
+        if s["_head"]
+        and s.get("src")
+        and "defer" not in s
+        and "async" not in s
+        and s.get("type", "") in ("", "text/javascript")
     ]
     unexpected = [src for src in blocking if not BLOCKING_SCRIPTS_ALLOWED.search(src.split("?")[0])]
     assert unexpected == [], f"{name}: scripts that block the first paint"
@@ -168,22 +178,27 @@ def test_plotly_is_loaded_lazily(pages, built_site, name):
     figures = html.count(f'class="{assets.PLOTLY_CLASS}"') if hasattr(assets, "PLOTLY_CLASS") else 0
     if figures:
         assert any(src.split("?")[0].endswith(assets.PLOTLY_LAZY_SCRIPT.rsplit("/", 1)[-1]) for src in srcs)
-        assert all(f'type="{assets.PLOTLY_INERT_TYPE}"' in tag for tag in re.findall(r"<script[^>]*>(?=\s*window\.PLOTLYENV)", html))
+        assert all(
+            f'type="{assets.PLOTLY_INERT_TYPE}"' in tag
+            for tag in re.findall(r"<script[^>]*>(?=\s*window\.PLOTLYENV)", html)
+        )
 
 
 def test_dom_size_is_bounded(pages, capsys):
     sizes = {name: pages[name].elements for name in PAGES}
     with capsys.disabled():
-        print("\nDOM elements per page: " + ", ".join(f"{n.rsplit('/', 1)[-1]} {s}" for n, s in sizes.items()))
+        print(
+            "\nDOM elements per page: " + ", ".join(f"{n.rsplit('/', 1)[-1]} {s}" for n, s in sizes.items())
+        )
     too_big = {n: s for n, s in sizes.items() if s > DOM_ELEMENTS_MAX}
     assert too_big == {}, f"pages above {DOM_ELEMENTS_MAX} elements"
 
 
 def test_one_search_field_in_the_page_chrome(built_site):
     html = (built_site.html / "chapters" / "01_sequences.html").read_text()
-    assert "navbar-persistent--container" not in html or 'navbar-persistent--container">\n          \n' in html, (
-        "pydata-sphinx-theme's top-bar search field is back (navbar_persistent)"
-    )
+    assert (
+        "navbar-persistent--container" not in html or 'navbar-persistent--container">\n          \n' in html
+    ), "pydata-sphinx-theme's top-bar search field is back (navbar_persistent)"
     assert html.count("search-button-field") <= 1
 
 
@@ -206,7 +221,10 @@ def test_tex_to_text():
 
 
 def test_pages_url_of_a_github_repository():
-    assert meta.pages_url("https://github.com/lstm-course/lstm-course") == "https://lstm-course.github.io/lstm-course/"
+    assert (
+        meta.pages_url("https://github.com/lstm-course/lstm-course")
+        == "https://lstm-course.github.io/lstm-course/"
+    )
     assert meta.pages_url("https://github.com/Me/me.github.io") == "https://me.github.io/"
     assert meta.pages_url("https://gitlab.com/a/b") == ""
 

@@ -29,7 +29,7 @@ def test_corpus_errors_name_the_file(tmp_path):
     with pytest.raises(ValueError, match="broken.txt.gz: cannot decompress"):
         T.corpus(path=broken)
     other = tmp_path / "other.txt.gz"
-    other.write_bytes(gzip.compress("hello".encode()))
+    other.write_bytes(gzip.compress(b"hello"))
     assert T.corpus(path=other) == "hello"
     with pytest.raises(ValueError, match="n_chars must be positive"):
         T.corpus(0)

@@ -138,9 +138,7 @@ def edit_and_run(page, box, code: str, *, with_button: bool) -> dict:
             page.keyboard.press("Enter")
             page.keyboard.press("Home")  # cancel CodeMirror's auto-indent
         page.keyboard.type(line)
-    typed = box.evaluate(
-        "(b) => window.thebe.notebook.getCellById(b.getAttribute('data-thebe-id')).source"
-    )
+    typed = box.evaluate("(b) => window.thebe.notebook.getCellById(b.getAttribute('data-thebe-id')).source")
     assert typed.strip() == code.strip(), f"the editor holds:\n{typed}"
     if with_button:
         box.locator("button.thebe-run-button").click()
@@ -350,8 +348,10 @@ def training_chapter(built_site) -> tuple[str, int]:
         html = built_site.html / f"{docname}.html"
         if not html.exists():
             continue
-        inputs = [pre.get_text() for pre in
-                  BeautifulSoup(html.read_text(), "html.parser").select("article .cell_input pre")]
+        inputs = [
+            pre.get_text()
+            for pre in BeautifulSoup(html.read_text(), "html.parser").select("article .cell_input pre")
+        ]
         training = [i for i, code in enumerate(inputs) if TRAINING_CELL.search(code)]
         if training:
             lstm = [i for i in training if "lstm" in inputs[i].lower()]
@@ -365,7 +365,9 @@ def kernel_memory_mb(server) -> dict[str, dict[str, float]]:
     import os
     import urllib.request
 
-    req = urllib.request.Request(server.base_url + "api/kernels", headers={"Authorization": f"token {server.token}"})
+    req = urllib.request.Request(
+        server.base_url + "api/kernels", headers={"Authorization": f"token {server.token}"}
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         kernels = sorted(json.loads(resp.read()), key=lambda k: k["last_activity"])
     kernel_ids = [kernels[-1]["id"]] if kernels else []
@@ -377,7 +379,9 @@ def kernel_memory_mb(server) -> dict[str, dict[str, float]]:
             cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
             if "ipykernel" not in cmdline or not any(k in cmdline for k in kernel_ids):
                 continue
-            status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
+            status = dict(
+                line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line
+            )
         except OSError:
             continue
         found[pid] = {key: int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
@@ -404,8 +408,9 @@ RUN_CELLS = """async ([upTo, repeats]) => {
 
 
 @pytest.mark.timeout(1500)
-def test_rerunning_a_training_cell_keeps_the_kernel_under_budget(built_site, live_page, site_url,
-                                                                local_kernel_server):
+def test_rerunning_a_training_cell_keeps_the_kernel_under_budget(
+    built_site, live_page, site_url, local_kernel_server
+):
     """A reader runs a chapter down to its (LSTM) training cell, then runs that cell twice more:
     the kernel must stay under the memory budget that Binder's 1 GB guarantee sets."""
     from book.runtime import MEMORY_BUDGET_MB
@@ -424,8 +429,10 @@ def test_rerunning_a_training_cell_keeps_the_kernel_under_budget(built_site, liv
     assert memory, "no kernel process found"
     peak = max(m["VmHWM"] for m in memory.values())
     runs = [f"{s:.1f}" for i, s in result["seconds"] if i == index]
-    print(f"\n{docname}: setup done {setup_seconds:.1f} s after Live Code; training cell {index} ran in "
-          f"{', '.join(runs)} s (first run, then twice again); kernel memory after that: "
-          + "; ".join(f"{m['VmRSS']:.0f} MiB resident, {m['VmHWM']:.0f} MiB peak" for m in memory.values()))
+    print(
+        f"\n{docname}: setup done {setup_seconds:.1f} s after Live Code; training cell {index} ran in "
+        f"{', '.join(runs)} s (first run, then twice again); kernel memory after that: "
+        + "; ".join(f"{m['VmRSS']:.0f} MiB resident, {m['VmHWM']:.0f} MiB peak" for m in memory.values())
+    )
     assert len(runs) == 3
     assert peak <= MEMORY_BUDGET_MB, f"the kernel reached {peak:.0f} MiB, above {MEMORY_BUDGET_MB} MiB"

@@ -88,8 +88,11 @@ def test_binder_postbuild_opens_chapters_as_notebooks(tmp_path):
     proc = subprocess.run(["bash", str(ROOT / "postBuild")], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     settings = [json.loads(p.read_text()) for p in tmp_path.rglob("*.json")]
-    viewers = [s["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"] for s in settings
-               if "@jupyterlab/docmanager-extension:plugin" in s]
+    viewers = [
+        s["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+        for s in settings
+        if "@jupyterlab/docmanager-extension:plugin" in s
+    ]
     assert viewers and viewers[0].get("myst") == "Jupytext Notebook", settings
     assert viewers[0].get("markdown") == "Jupytext Notebook"
 
@@ -142,7 +145,11 @@ def test_binderhub_url_reaches_thebe(url):
     assert thebe.binderhub_url(config) == url.rstrip("/")
     patched = thebe.patch_config(SPHINX_THEBE_CONFIG, "chapters/x", thebe.binderhub_url(config))
     parsed = _parsed(patched)
-    assert parsed["binderOptions"] == {"binderUrl": url.rstrip("/"), "repo": "lstm-course/lstm-course", "ref": "main"}
+    assert parsed["binderOptions"] == {
+        "binderUrl": url.rstrip("/"),
+        "repo": "lstm-course/lstm-course",
+        "ref": "main",
+    }
     assert parsed["mathjaxUrl"] is False and parsed["requestKernel"] is True
     assert thebe.patch_config(patched, "chapters/x", url) == patched, "patching twice must change nothing"
 
@@ -161,8 +168,11 @@ def test_a_changed_sphinx_thebe_template_is_a_clear_error():
     from book.site import thebe
 
     with pytest.raises(RuntimeError, match=r"chapters/x.*binderUrl"):
-        thebe.patch_config(SPHINX_THEBE_CONFIG.replace("binderOptions: {", "binder: {"), "chapters/x",
-                           "https://binder.example.edu")
+        thebe.patch_config(
+            SPHINX_THEBE_CONFIG.replace("binderOptions: {", "binder: {"),
+            "chapters/x",
+            "https://binder.example.edu",
+        )
 
 
 @pytest.mark.slow
@@ -295,9 +305,17 @@ def test_every_chapter_fits_the_binder_memory_budget(built_site, capsys):
         print(f"\nPeak kernel memory per chapter (MiB; budget {MEMORY_BUDGET_MB}):")
         for docname in CHAPTERS:
             peak = peaks.get(docname)
-            shown = "not executed" if docname in not_executed else "no check_memory()" if peak is None else f"{peak:.0f}"
+            shown = (
+                "not executed"
+                if docname in not_executed
+                else "no check_memory()"
+                if peak is None
+                else f"{peak:.0f}"
+            )
             print(f"  {docname:32s} {shown:>18s}")
-    assert not not_executed, f"not in this build's execution cache (execution failed, or edited since): {not_executed}"
+    assert not not_executed, (
+        f"not in this build's execution cache (execution failed, or edited since): {not_executed}"
+    )
     over = {name: peak for name, peak in peaks.items() if peak is not None and peak > MEMORY_BUDGET_MB}
     assert not over, f"above {MEMORY_BUDGET_MB} MiB: {over}"
     missing = [name for name, peak in peaks.items() if peak is None]
@@ -314,7 +332,9 @@ def test_check_memory_glues_the_peak_and_passes_under_budget(monkeypatch):
     import book.runtime as runtime
 
     glued = {}
-    monkeypatch.setattr("myst_nb.glue", lambda name, value, display=True: glued.update({name: (value, display)}))
+    monkeypatch.setattr(
+        "myst_nb.glue", lambda name, value, display=True: glued.update({name: (value, display)})
+    )
     monkeypatch.setattr(runtime, "peak_memory_mb", lambda: 812.34)
     assert runtime.check_memory() == 812.3
     assert glued == {"kernel_peak_memory_mb": (812.3, False)}

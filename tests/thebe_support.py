@@ -48,9 +48,7 @@ THEBE_TEST_VERSION = "0.9.3"
 #: What sphinx-thebe 0.3.1 puts in every page (``THEBE_JS_URL``).
 PUBLISHED_THEBE_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"
 
-_CONFIG_RE = re.compile(
-    r'<script type="text/x-thebe-config">(?P<body>.*?)</script>', re.DOTALL
-)
+_CONFIG_RE = re.compile(r'<script type="text/x-thebe-config">(?P<body>.*?)</script>', re.DOTALL)
 
 
 def parse_js_object(text: str) -> dict:

@@ -234,7 +234,9 @@ def _tidy_scripts(app, pagename, templatename, context, doctree):
     seen, kept = set(), []
     for js in scripts:
         name = os.fspath(js.filename or "")
-        if not own_math and (name.endswith(MATHJAX_SCRIPT) or js.attributes.get("body", "").startswith("window.MathJax =")):
+        if not own_math and (
+            name.endswith(MATHJAX_SCRIPT) or js.attributes.get("body", "").startswith("window.MathJax =")
+        ):
             continue
         key = (name, tuple(sorted(js.attributes.items())))
         if key not in seen:

@@ -61,7 +61,11 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
-        if os.path.isdir(path) or not path.endswith(COMPRESSIBLE) or "gzip" not in self.headers.get("Accept-Encoding", ""):
+        if (
+            os.path.isdir(path)
+            or not path.endswith(COMPRESSIBLE)
+            or "gzip" not in self.headers.get("Accept-Encoding", "")
+        ):
             return super().send_head()
         try:
             stat = os.stat(path)
@@ -194,8 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="the built site")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "audit", help="where the table goes")
-    parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (the table shows the median)")
-    parser.add_argument("--pages", nargs="*", help="pages to audit (default: every page of _toc.yml, and search)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="Lighthouse runs per page (the table shows the median)"
+    )
+    parser.add_argument(
+        "--pages", nargs="*", help="pages to audit (default: every page of _toc.yml, and search)"
+    )
     parser.add_argument("--note", default="", help="a line to add under the table's title")
     args = parser.parse_args(argv)
     if not (args.html / "index.html").exists():
@@ -210,11 +218,16 @@ def main(argv: list[str] | None = None) -> int:
             all_runs[page] = []
             for i in range(args.runs):
                 start = time.monotonic()
-                report = run_lighthouse(f"{base}/{page}.html", args.out / "lighthouse" / f"{page.replace('/', '_')}-{i + 1}.json")
+                report = run_lighthouse(
+                    f"{base}/{page}.html", args.out / "lighthouse" / f"{page.replace('/', '_')}-{i + 1}.json"
+                )
                 row = summarize(report)
                 all_runs[page].append(row)
-                print(f"{page} run {i + 1}: performance {row['performance']}, LCP {fmt('LCP s', row['LCP s'])} s, "
-                      f"TBT {fmt('TBT ms', row['TBT ms'])} ms ({time.monotonic() - start:.0f} s)", flush=True)
+                print(
+                    f"{page} run {i + 1}: performance {row['performance']}, LCP {fmt('LCP s', row['LCP s'])} s, "
+                    f"TBT {fmt('TBT ms', row['TBT ms'])} ms ({time.monotonic() - start:.0f} s)",
+                    flush=True,
+                )
             rows[page] = median_row(all_runs[page])
     finally:
         server.shutdown()

@@ -139,8 +139,9 @@ def pending_notebooks(env, docnames, cache) -> list[Pending]:
             continue  # already executed
         except KeyError:
             pass
-        pending.append(Pending(docname, path, notebook, nb_config.execution_timeout,
-                               nb_config.execution_allow_errors))
+        pending.append(
+            Pending(docname, path, notebook, nb_config.execution_timeout, nb_config.execution_allow_errors)
+        )
     return pending
 
 
@@ -155,8 +156,9 @@ def run_notebook(notebook, cwd: str, timeout, allow_errors):
 
     start = time.perf_counter()
     try:
-        result = single_nb_execution(notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors,
-                                     meta_override=True)
+        result = single_nb_execution(
+            notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True
+        )
     except Exception as exc:  # the kernel died, could not start...: myst-nb will report it
         return notebook, time.perf_counter() - start, f"{error_summary(exc)}\n{traceback.format_exc()}"
     if result.err is None:
@@ -189,8 +191,9 @@ def process_pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def execute_in_parallel(pending: list[Pending], cache, workers: int, *, task=run_notebook,
-                        pool_factory=process_pool) -> dict[str, str]:
+def execute_in_parallel(
+    pending: list[Pending], cache, workers: int, *, task=run_notebook, pool_factory=process_pool
+) -> dict[str, str]:
     """Run ``pending`` in ``workers`` processes and cache every success; return ``{docname: error}``."""
     from jupyter_cache.base import CacheBundleIn
 
@@ -209,8 +212,12 @@ def execute_in_parallel(pending: list[Pending], cache, workers: int, *, task=run
             if error is not None:
                 failures[p.docname] = error
                 first = error.strip().splitlines()[0] if error.strip() else "?"
-                logger.info("[book] %s failed in a worker (%s): not cached; myst-nb executes it "
-                            "again and reports the failure", p.docname, first)
+                logger.info(
+                    "[book] %s failed in a worker (%s): not cached; myst-nb executes it "
+                    "again and reports the failure",
+                    p.docname,
+                    first,
+                )
                 continue
             cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(p.path), data={"execution_seconds": seconds}),
@@ -235,11 +242,18 @@ def _before_read(app, env, docnames):
     if not pending:
         return
     workers = min(workers, len(pending))
-    logger.info("[book] executing %d notebook(s) in %d worker processes (%s=%s)", len(pending), workers,
-                WORKERS_ENV, os.environ.get(WORKERS_ENV, "unset: the available cores"))
+    logger.info(
+        "[book] executing %d notebook(s) in %d worker processes (%s=%s)",
+        len(pending),
+        workers,
+        WORKERS_ENV,
+        os.environ.get(WORKERS_ENV, "unset: the available cores"),
+    )
     start = time.perf_counter()
     failures = execute_in_parallel(pending, cache, workers)
-    logger.info("[book] parallel execution took %.1f s; %d failed", time.perf_counter() - start, len(failures))
+    logger.info(
+        "[book] parallel execution took %.1f s; %d failed", time.perf_counter() - start, len(failures)
+    )
 
 
 # ------------------------------------------------------------------ the notebook readers download

@@ -31,9 +31,23 @@ STYLESHEET = f"{STATIC_FOLDER}/explorer.css"
 _HERE = Path(__file__).parent
 
 #: The explorer's starting values (the same as explorer.js's DEFAULTS and START).
-START = {"x": 1.0, "h_prev": 0.0, "c_prev": 0.5,
-         "W_f": 0.0, "U_f": 0.0, "b_f": 1.0, "W_i": 1.0, "U_i": 0.0, "b_i": 0.0,
-         "W_c": 1.0, "U_c": 0.0, "b_c": 0.0, "W_o": 1.0, "U_o": 0.0, "b_o": 0.0}
+START = {
+    "x": 1.0,
+    "h_prev": 0.0,
+    "c_prev": 0.5,
+    "W_f": 0.0,
+    "U_f": 0.0,
+    "b_f": 1.0,
+    "W_i": 1.0,
+    "U_i": 0.0,
+    "b_i": 0.0,
+    "W_c": 1.0,
+    "U_c": 0.0,
+    "b_c": 0.0,
+    "W_o": 1.0,
+    "U_o": 0.0,
+    "b_o": 0.0,
+}
 
 
 def scalar_step(p: dict) -> dict:
@@ -50,8 +64,14 @@ def scalar_step(p: dict) -> dict:
     bias = np.array([p[f"b_{g}"] for g in GATE_ORDER])
     W, b = split_keras_weights(kernel, recurrent, bias)
     h, c, act = lstm_step(np.array([[p["x"]]]), np.array([[p["h_prev"]]]), np.array([[p["c_prev"]]]), W, b)
-    return {"f": float(act["f"][0, 0]), "i": float(act["i"][0, 0]), "c_tilde": float(act["c_tilde"][0, 0]),
-            "c": float(c[0, 0]), "o": float(act["o"][0, 0]), "h": float(h[0, 0])}
+    return {
+        "f": float(act["f"][0, 0]),
+        "i": float(act["i"][0, 0]),
+        "c_tilde": float(act["c_tilde"][0, 0]),
+        "c": float(c[0, 0]),
+        "o": float(act["o"][0, 0]),
+        "h": float(h[0, 0]),
+    }
 
 
 def fallback_text() -> str:
@@ -88,7 +108,9 @@ class ExplorerDirective(SphinxDirective):
 
 def visit_explorer_html(self, node: explorer_node) -> None:
     self.body.append(
-        self.starttag(node, "div", CLASS="lstm-explorer", role="group", **{"aria-label": "LSTM cell explorer"})
+        self.starttag(
+            node, "div", CLASS="lstm-explorer", role="group", **{"aria-label": "LSTM cell explorer"}
+        )
     )
     self.body.append(f'<p class="lstm-explorer-fallback">{fallback_text()}</p>')
     self.body.append("</div>\n")

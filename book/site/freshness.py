@@ -54,7 +54,9 @@ def fingerprint(paths) -> str:
 
 
 def _files(folder: Path):
-    return [p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts]
+    return [
+        p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts
+    ]
 
 
 def kernel_code_fingerprint() -> str:

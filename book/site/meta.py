@@ -59,12 +59,38 @@ _NOT_OPENING = (
 )
 
 _TEX = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
-    "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ",
-    "odot": "⊙", "cdot": "·", "times": "×", "in": "∈", "approx": "≈", "le": "≤",
-    "leq": "≤", "ge": "≥", "geq": "≥", "to": "→", "infty": "∞", "partial": "∂",
-    "sum": "Σ", "prod": "Π", "mathbb": "", "mathbf": "", "boldsymbol": "", "mathrm": "",
-    "text": "", "operatorname": "",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "odot": "⊙",
+    "cdot": "·",
+    "times": "×",
+    "in": "∈",
+    "approx": "≈",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "to": "→",
+    "infty": "∞",
+    "partial": "∂",
+    "sum": "Σ",
+    "prod": "Π",
+    "mathbb": "",
+    "mathbf": "",
+    "boldsymbol": "",
+    "mathrm": "",
+    "text": "",
+    "operatorname": "",
 }
 
 
@@ -143,7 +169,13 @@ def draw_card(path: Path, title: str, subtitle: str) -> None:
     x = np.linspace(0, 1, 400)
     for i, key in enumerate(("LSTM", "GRU", "SimpleRNN")):
         color = MODEL_COLORS[key]
-        ax.plot(x, 0.16 + 0.05 * i + 0.05 * np.sin(2 * np.pi * (3 * x + 0.2 * i)) * np.exp(-i * x), color=color, lw=5, alpha=0.9)
+        ax.plot(
+            x,
+            0.16 + 0.05 * i + 0.05 * np.sin(2 * np.pi * (3 * x + 0.2 * i)) * np.exp(-i * x),
+            color=color,
+            lw=5,
+            alpha=0.9,
+        )
     ax.text(0.06, 0.72, title, color="white", fontsize=44, fontweight="bold", va="center", wrap=True)
     ax.text(0.06, 0.50, subtitle, color="#dde6ee", fontsize=24, va="center", wrap=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +249,11 @@ def _builder_inited(app):
     card = Path(app.outdir).parent / ".book-static" / CARD
     source_time = Path(__file__).stat().st_mtime
     if not card.exists() or card.stat().st_mtime < source_time:
-        draw_card(card, site_title(app.config), "An open course: every figure and number comes from code run when the site was built")
+        draw_card(
+            card,
+            site_title(app.config),
+            "An open course: every figure and number comes from code run when the site was built",
+        )
 
 
 def _html_page_context(app, pagename, templatename, context, doctree):
@@ -227,7 +263,9 @@ def _html_page_context(app, pagename, templatename, context, doctree):
     if not text:
         text = site_title(app.config)
     description = shorten(text)
-    context["metatags"] = context.get("metatags", "") + f'<meta name="description" content="{html.escape(description)}" />\n'
+    context["metatags"] = (
+        context.get("metatags", "") + f'<meta name="description" content="{html.escape(description)}" />\n'
+    )
     # sphinxext-opengraph reads per-page overrides from the page's metadata; a copy,
     # so that the environment's own metadata is left as it was.
     meta = dict(context.get("meta") or {})
