@@ -147,3 +147,11 @@ def offline_page(browser):
     page.blocked_requests = blocked
     yield page
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that needs the built book is slow, whatever its module says: `make test-fast`
+    (``-m "not slow and not browser"``) must never start a build."""
+    for item in items:
+        if "built_site" in getattr(item, "fixturenames", ()) and "browser" not in item.keywords:
+            item.add_marker(pytest.mark.slow)

@@ -206,7 +206,7 @@ def test_quiz_parameter_counts_agree_with_keras(keras_modules):
 
     assert _numeric_answer("04_lstm_equations", "LSTM(16) layer") == count(keras.layers.LSTM(16))
     assert _numeric_answer("04_lstm_equations", "LSTM(16) layer") == lstm_param_count(4, 16)
-    assert _numeric_answer("08_where_next", "Bidirectional") == count(
+    assert _numeric_answer("08_where_next", "parameters does a `Bidirectional`") == count(
         keras.layers.Bidirectional(keras.layers.LSTM(16))
     )
     assert _numeric_answer("08_where_next", "GRU(16) layer") == count(keras.layers.GRU(16))
