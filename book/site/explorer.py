@@ -20,6 +20,7 @@ unit; ``tests/test_explorer_browser.py`` checks that in Chromium.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from docutils import nodes
@@ -112,7 +113,8 @@ def visit_explorer_html(self, node: explorer_node) -> None:
             node, "div", CLASS="lstm-explorer", role="group", **{"aria-label": "LSTM cell explorer"}
         )
     )
-    self.body.append(f'<p class="lstm-explorer-fallback">{fallback_text()}</p>')
+    # Escaped like any text Sphinx writes (today it holds only the equations and numbers).
+    self.body.append(f'<p class="lstm-explorer-fallback">{html.escape(fallback_text())}</p>')
     self.body.append("</div>\n")
     raise nodes.SkipNode
 
