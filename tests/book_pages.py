@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def toc_pages() -> list[str]:
-    """Every document named in _toc.yml, in reading order, without suffix (e.g. 'chapters/01_sequences')."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
+    """Every document named in _toc.yml, in reading order, without suffix (e.g. 'chapters/01_sequences').
 
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
+    The same list ``make audit`` walks: one reader of ``_toc.yml`` for the build tools and the tests.
+    """
+    from book.site.audit import toc_pages as read_toc
 
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return pages
+    return read_toc(ROOT)
 
 
 def chapter_pages() -> list[str]:
