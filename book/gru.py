@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from book.lstm import _initial_state, sigmoid
+from book.lstm import _initial_state, check_layer_shapes, sigmoid
 
 #: The order of the three blocks of columns in Keras' GRU weights:
 #: update gate, reset gate, candidate ("h").
@@ -41,19 +41,8 @@ GATE_ORDER = ("z", "r", "h")
 
 def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
     """Return ``(n_x, n_h)``, or raise ``ValueError`` naming the array whose shape is wrong."""
-    x, kernel = np.asarray(x), np.asarray(kernel)
-    recurrent_kernel, bias = np.asarray(recurrent_kernel), np.asarray(bias)
-    if x.ndim != 3:
-        raise ValueError(f"x has shape {x.shape}; expected a 3-D array (batch, time, features)")
-    n_x = x.shape[2]
-    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != 3 * recurrent_kernel.shape[0]:
-        raise ValueError(f"recurrent_kernel has shape {recurrent_kernel.shape}; expected (units, 3 * units)")
-    n_h = recurrent_kernel.shape[0]
-    if kernel.shape != (n_x, 3 * n_h):
-        raise ValueError(
-            f"kernel has shape {kernel.shape}; expected (features, 3 * units) = "
-            f"({n_x}, {3 * n_h}) for x with {n_x} features and {n_h} units"
-        )
+    n_x, n_h = check_layer_shapes(x, kernel, recurrent_kernel, blocks=3)
+    bias = np.asarray(bias)
     if bias.shape != (2, 3 * n_h):
         raise ValueError(
             f"bias has shape {bias.shape}; expected (2, 3 * units) = (2, {3 * n_h}) "

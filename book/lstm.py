@@ -39,21 +39,31 @@ def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
-    """Return ``(n_x, n_h)``, or raise ``ValueError`` naming the array whose shape is wrong."""
-    x, kernel = np.asarray(x), np.asarray(kernel)
-    recurrent_kernel, bias = np.asarray(recurrent_kernel), np.asarray(bias)
+def check_layer_shapes(x, kernel, recurrent_kernel, blocks: int) -> tuple[int, int]:
+    """Return ``(n_x, n_h)`` of a Keras recurrent layer whose weights hold ``blocks`` blocks of
+    ``n_h`` columns (4 for the LSTM, 3 for the GRU of :mod:`book.gru`); raise ``ValueError``
+    naming ``x``, ``kernel`` or ``recurrent_kernel`` if its shape is wrong."""
+    x, kernel, recurrent_kernel = np.asarray(x), np.asarray(kernel), np.asarray(recurrent_kernel)
     if x.ndim != 3:
         raise ValueError(f"x has shape {x.shape}; expected a 3-D array (batch, time, features)")
     n_x = x.shape[2]
-    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != 4 * recurrent_kernel.shape[0]:
-        raise ValueError(f"recurrent_kernel has shape {recurrent_kernel.shape}; expected (units, 4 * units)")
-    n_h = recurrent_kernel.shape[0]
-    if kernel.shape != (n_x, 4 * n_h):
+    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != blocks * recurrent_kernel.shape[0]:
         raise ValueError(
-            f"kernel has shape {kernel.shape}; expected (features, 4 * units) = "
-            f"({n_x}, {4 * n_h}) for x with {n_x} features and {n_h} units"
+            f"recurrent_kernel has shape {recurrent_kernel.shape}; expected (units, {blocks} * units)"
         )
+    n_h = recurrent_kernel.shape[0]
+    if kernel.shape != (n_x, blocks * n_h):
+        raise ValueError(
+            f"kernel has shape {kernel.shape}; expected (features, {blocks} * units) = "
+            f"({n_x}, {blocks * n_h}) for x with {n_x} features and {n_h} units"
+        )
+    return n_x, n_h
+
+
+def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
+    """Return ``(n_x, n_h)``, or raise ``ValueError`` naming the array whose shape is wrong."""
+    n_x, n_h = check_layer_shapes(x, kernel, recurrent_kernel, blocks=4)
+    bias = np.asarray(bias)
     if bias.shape != (4 * n_h,):
         raise ValueError(f"bias has shape {bias.shape}; expected (4 * units,) = ({4 * n_h},) for {n_h} units")
     return n_x, n_h

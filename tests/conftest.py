@@ -109,6 +109,14 @@ def site_url(built_site) -> str:
 
 
 @pytest.fixture(scope="session")
+def keras_modules():
+    """``(tf, keras)``, imported quietly (book.runtime), for tests that compare with Keras."""
+    from book.runtime import import_tensorflow
+
+    return import_tensorflow()
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():

@@ -19,13 +19,6 @@ from book.lstm import sigmoid
 TOLERANCE = 1e-5
 
 
-@pytest.fixture(scope="module")
-def keras_modules():
-    from book.runtime import import_tensorflow
-
-    return import_tensorflow()
-
-
 def keras_layer(keras, n_x, n_h, steps, seed=0):
     """A built keras.layers.GRU with Keras' defaults and random weights (gates in their working range)."""
     layer = keras.layers.GRU(n_h, return_sequences=True)

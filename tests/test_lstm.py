@@ -20,13 +20,6 @@ from book.lstm import (
 TOLERANCE = 1e-5
 
 
-@pytest.fixture(scope="module")
-def keras_modules():
-    from book.runtime import import_tensorflow
-
-    return import_tensorflow()
-
-
 def keras_layer(keras, n_x, n_h, steps, weights=None, seed=0):
     """A built keras.layers.LSTM; random weights (all gates in their working range) unless given."""
     layer = keras.layers.LSTM(n_h, return_sequences=True)
