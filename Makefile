@@ -51,7 +51,7 @@ book: $(STAMP) $(NPM_STAMP)
 
 ## make test: set up (with test tools and Chromium) and run every test
 test: $(DEV_STAMP) $(NPM_STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 ## make test-fast: only the fast unit tests (no build, no browser)
 test-fast: $(DEV_STAMP)

@@ -55,10 +55,8 @@ class BuiltSite:
         return self.output / "_build"
 
 
-def build_book(output: Path, *, source: Path = ROOT) -> BuiltSite:
-    """Run ``jupyter-book build`` exactly as ``make book`` does; keep its log."""
-    output.mkdir(parents=True, exist_ok=True)
-    cmd = [
+def _build_command(output: Path, source: Path) -> list[str]:
+    return [
         str(Path(sys.executable).parent / "jupyter-book"),
         "build",
         str(source),
@@ -68,16 +66,70 @@ def build_book(output: Path, *, source: Path = ROOT) -> BuiltSite:
         "--path-output",
         str(output),
     ]
-    proc = subprocess.run(cmd, cwd=source, capture_output=True, text=True)
-    log = proc.stdout + proc.stderr
-    (output / "_build").mkdir(exist_ok=True)
-    (output / "_build" / "build.log").write_text(log)
-    return BuiltSite(output, output / "_build" / "html", log, proc.returncode)
+
+
+class RunningBuild:
+    """A ``jupyter-book build`` started in the background; :meth:`wait` gives its :class:`BuiltSite`."""
+
+    def __init__(self, output: Path, *, source: Path = ROOT, env: dict | None = None):
+        (output / "_build").mkdir(parents=True, exist_ok=True)
+        self.output = output
+        self._log = output / "_build" / "build.log"
+        with self._log.open("w") as log:
+            self._proc = subprocess.Popen(
+                _build_command(output, source),
+                cwd=source,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, **(env or {})},
+            )
+
+    def wait(self) -> BuiltSite:
+        returncode = self._proc.wait()
+        log = self._log.read_text()
+        return BuiltSite(self.output, self.output / "_build" / "html", log, returncode)
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
+def build_book(output: Path, *, source: Path = ROOT, env: dict | None = None) -> BuiltSite:
+    """Run ``jupyter-book build`` exactly as ``make book`` does; keep its log."""
+    return RunningBuild(output, source=source, env=env).wait()
+
+
+#: The determinism check (``tests/test_build.py``) compares the session's build with a
+#: second, independent cold build that uses another number of worker processes. That
+#: build runs in the background from the moment the first one is done (the rest of the
+#: suite runs meanwhile, and :func:`pytest_collection_modifyitems` puts the check last):
+#: a serial build keeps one core busy for minutes, and the other one is free.
+SECOND_BUILD_TEST = "test_two_builds_give_the_same_numbers"
+_second_build_key = pytest.StashKey[RunningBuild]()
+#: The log line of a notebook executed by a worker process of ``book.site.execute``.
+WORKER_RUN = "(worker process)"
+
+
+def _start_second_build(config, first: BuiltSite, output: Path) -> RunningBuild:
+    from book.site.execute import WORKERS_ENV
+
+    workers = "1" if WORKER_RUN in first.log else "2"
+    running = RunningBuild(output, env={WORKERS_ENV: workers})
+    config.stash[_second_build_key] = running
+    return running
 
 
 @pytest.fixture(scope="session")
-def built_site() -> BuiltSite:
-    """The book, built once per test session (fails the dependent tests if the build fails)."""
+def built_site(request, tmp_path_factory) -> BuiltSite:
+    """The book, built once per test session (fails the dependent tests if the build fails).
+
+    If the session includes the determinism check, its second build starts as soon as
+    this one has succeeded (see :data:`SECOND_BUILD_TEST`)."""
     output = Path(os.environ.get("BOOK_OUTPUT", ROOT)).resolve()
     if os.environ.get("BOOK_REUSE_BUILD") == "1":
         log_file = output / "_build" / "build.log"
@@ -89,7 +141,19 @@ def built_site() -> BuiltSite:
         pytest.fail(
             "The book did not build (see _build/build.log and _build/html/reports/):\n" + site.log[-6000:]
         )
+    if any(item.name == SECOND_BUILD_TEST for item in request.session.items):
+        running = _start_second_build(request.config, site, tmp_path_factory.mktemp("second-build"))
+        request.addfinalizer(running.stop)  # if the session ends before the check waited for it
     return site
+
+
+@pytest.fixture(scope="session")
+def second_build(request, built_site, tmp_path_factory) -> BuiltSite:
+    """The independent cold build of the determinism check, finished."""
+    running = request.config.stash.get(_second_build_key, None)
+    if running is None:  # the check was selected in a way the collection hook did not see
+        running = _start_second_build(request.config, built_site, tmp_path_factory.mktemp("second-build"))
+    return running.wait()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -158,8 +222,21 @@ def offline_page(browser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """A test that needs the built book is slow, whatever its module says: `make test-fast`
-    (``-m "not slow and not browser"``) must never start a build."""
+    """Mark and order the tests.
+
+    - A test that needs the built book is slow, whatever its module says: `make test-fast`
+      (``-m "not slow and not browser"``) must never start a build.
+    - Order: the tests that need the built book first (the book is built once, before
+      the first of them), then the others, and the determinism check last, so that its
+      second build, started in the background after the first, overlaps with the most tests.
+    """
     for item in items:
         if "built_site" in getattr(item, "fixturenames", ()) and "browser" not in item.keywords:
             item.add_marker(pytest.mark.slow)
+
+    def rank(item) -> int:
+        if item.name == SECOND_BUILD_TEST:
+            return 2
+        return 0 if "built_site" in getattr(item, "fixturenames", ()) else 1
+
+    items.sort(key=rank)  # stable: each group keeps pytest's order

@@ -1,14 +1,14 @@
-"""Chapter 6's claims, rerun: an LSTM learns the adding problem far below the mean baseline,
-the chapter's fixed seed is not a lucky one, and the SimpleRNN's failure is not a matter of
-its learning rate or its seed.
+"""Chapter 6's claims, rerun: the chapter's fixed seed is not a lucky one for the LSTM, and
+the SimpleRNN's failure is not a matter of its learning rate or its seed.
 
-``test_lstm_learns_the_adding_problem`` is a quick check at reduced size (T = 50).
 ``test_chapter_settings_work_for_other_seeds`` trains the chapter's exact LSTM (T = 100, the
-same data, epochs, batch and learning rate) from seeds other than the chapter's, as the chapter
-says it does: each run must get below 0.01 (validation MSE) within the chapter's epochs.
+same data, epochs, batch and learning rate) from three seeds other than the chapter's, as the
+chapter says it does: each run must get below 0.01 (validation MSE) within the chapter's
+epochs. A run stops at the first epoch that does (what is checked is settled then).
 ``test_simple_rnn_stays_on_the_baseline`` trains the chapter's SimpleRNN (same data, epochs and
-batch) at each learning rate the chapter names, from seeds other than the chapter's: no run may
-get below 80% of the validation baseline (the MSE of always answering the training mean).
+batch) at each learning rate the chapter names, from a seed other than the chapter's: no run
+may get below 80% of the validation baseline (the MSE of always answering the training mean),
+so every run goes through all the chapter's epochs.
 """
 
 from __future__ import annotations
@@ -28,31 +28,19 @@ T, N_TRAIN, N_VALID = 100, 10_000, 1_000
 EPOCHS, BATCH, LSTM_UNITS, LSTM_LR = 10, 64, 32, 2e-2
 RNN_UNITS, RNN_LEARNING_RATES = 64, (1e-3, 3e-3, 1e-2)
 CHAPTER_SEED = 0
+LSTM_TARGET = 0.01  # the validation MSE every LSTM run must get below
 
 
-@pytest.mark.slow
-def test_lstm_learns_the_adding_problem():
-    setup(0)
-    length = 50
-    x_train, y_train = adding_problem(6000, length, seed=11)
-    x_valid, y_valid = adding_problem(500, length, seed=12)
-    x_test, y_test = adding_problem(1000, length, seed=13)
-    baseline = float(np.mean((y_train.mean() - y_test) ** 2))
-    assert baseline == pytest.approx(1 / 6, abs=0.02)
+def stop_below(target):
+    """A Keras callback that ends training at the first epoch whose validation loss is below ``target``."""
+    keras = import_tensorflow()[1]
 
-    run = train(
-        adding_model("LSTM", units=32),
-        x_train,
-        y_train,
-        (x_valid, y_valid),
-        epochs=8,
-        batch_size=64,
-        learning_rate=2e-2,
-        patience=None,
-    )
-    prediction = run.model.predict(x_test, verbose=0)
-    test_mse = float(np.mean((prediction - y_test) ** 2))
-    assert test_mse < baseline / 10, (test_mse, run.history["val_loss"])
+    class StopBelow(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs["val_loss"] < target:
+                self.model.stop_training = True
+
+    return StopBelow()
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +63,15 @@ def test_chapter_settings_work_for_other_seeds(chapter_data, seed):
         batch_size=BATCH,
         learning_rate=LSTM_LR,
         patience=None,
+        callbacks=[stop_below(LSTM_TARGET)],
     )
-    assert min(run.history["val_loss"]) < 0.01, f"seed {seed}: {np.round(run.history['val_loss'], 4)}"
+    assert run.epochs <= EPOCHS
+    assert min(run.history["val_loss"]) < LSTM_TARGET, f"seed {seed}: {np.round(run.history['val_loss'], 4)}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("learning_rate", RNN_LEARNING_RATES)
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_simple_rnn_stays_on_the_baseline(chapter_data, seed, learning_rate):
     (x_train, y_train), (x_valid, y_valid) = chapter_data
     baseline = float(np.mean((y_train.mean() - y_valid) ** 2))
@@ -96,5 +86,6 @@ def test_simple_rnn_stays_on_the_baseline(chapter_data, seed, learning_rate):
         learning_rate=learning_rate,
         patience=None,
     )
+    assert run.epochs == EPOCHS
     best = min(run.history["val_loss"])
     assert best > 0.8 * baseline, f"seed {seed}, lr {learning_rate}: {np.round(run.history['val_loss'], 4)}"

@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from book_pages import toc_pages
-from conftest import build_book
+from conftest import WORKER_RUN, build_book
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,6 @@ LOG_NOISE = [
 # How the log says a notebook was executed: by myst-nb while reading its page (serial),
 # or by a worker process of book.site.execute before the pages are read (parallel).
 MYSTNB_RUN = "Executing notebook using"
-WORKER_RUN = "(worker process)"
 
 
 def warnings_in(log: str) -> list[str]:
@@ -92,19 +91,17 @@ def _article_words(html_file):
     return article.get_text(" ").split()
 
 
-def test_two_builds_give_the_same_numbers(built_site, tmp_path, monkeypatch):
+def test_two_builds_give_the_same_numbers(built_site, second_build):
     """Seeds and TensorFlow's thread count are fixed: an independent build, with an empty
     execution cache and another number of worker processes (serial if the first build ran
-    its notebooks in parallel, 2 workers otherwise), writes the same text (every glued
+    its notebooks in parallel, 2 workers otherwise), made while the rest of the suite ran
+    on the same cores (``conftest.second_build``), writes the same text (every glued
     number, every printed output) on every chapter page."""
-    from book.site.execute import WORKERS_ENV
     from book_pages import chapter_pages
 
-    first_parallel = WORKER_RUN in built_site.log
-    monkeypatch.setenv(WORKERS_ENV, "1" if first_parallel else "2")
-    again = build_book(tmp_path)
+    again = second_build
     assert again.returncode == 0, again.log[-4000:]
-    if first_parallel:
+    if WORKER_RUN in built_site.log:
         assert MYSTNB_RUN in again.log and WORKER_RUN not in again.log, (
             "the second build must execute serially"
         )

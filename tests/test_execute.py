@@ -196,6 +196,40 @@ def test_an_unexecuted_notebook_is_left_as_written(fake_env, tmp_path):
     assert written.read_text() == before
 
 
+# ------------------------------------------------------------------------------ order
+
+
+def test_never_timed_notebooks_run_first_most_code_first_then_the_longest(fake_env):
+    write_notebook(fake_env.src, "short", code="1")
+    write_notebook(fake_env.src, "long", code="'" + "x" * 500 + "'")
+    write_notebook(fake_env.src, "quick", code="3")
+    write_notebook(fake_env.src, "slow", code="4")
+    pending = execute.pending_notebooks(fake_env.env, ["short", "long", "quick", "slow"], fake_env.cache)
+    order = execute.execution_order(pending, {"quick": 2.0, "slow": 90.0})
+    assert [p.docname for p in order] == ["long", "short", "slow", "quick"]
+
+
+def test_run_times_are_remembered_beside_the_cache_and_outlive_it(fake_env):
+    import shutil
+
+    write_notebook(fake_env.src, "a")
+    write_notebook(fake_env.src, "b", code="2")
+    pending = execute.pending_notebooks(fake_env.env, ["a", "b"], fake_env.cache)
+    assert run_in_threads(pending, fake_env.cache) == {}
+    cache_path = fake_env.cache.path
+    assert execute.times_file(cache_path).parent == Path(cache_path).parent
+    assert execute.remembered_seconds(cache_path) == {"a": 1.25, "b": 1.25}
+    shutil.rmtree(cache_path)  # what book.site.freshness does when book/ or the pins change
+    assert execute.remembered_seconds(cache_path) == {"a": 1.25, "b": 1.25}
+    execute.remember_seconds(cache_path, {"b": 7.0})
+    assert execute.remembered_seconds(cache_path) == {"a": 1.25, "b": 7.0}
+
+
+def test_an_unreadable_times_file_is_ignored(fake_env):
+    execute.times_file(fake_env.cache.path).write_text("{not json")
+    assert execute.remembered_seconds(fake_env.cache.path) == {}
+
+
 # --------------------------------------------------------------- a real book, real kernels
 
 BOOK_CONFIG = """\
@@ -255,6 +289,8 @@ def test_a_book_executes_in_parallel_and_mystnb_only_reads_the_cache(tmp_path):
     assert f"one {root}\n" in html  # printed by the kernel, which ran in the notebook's folder
     records = get_cache(root / "_build" / ".jupyter_cache").list_cache_records()
     assert len(records) == 2 and all(r.data["execution_seconds"] > 0 for r in records)
+    times = execute.remembered_seconds(root / "_build" / ".jupyter_cache")
+    assert set(times) == {"one", "two"} and all(t > 0 for t in times.values())
     for name in ("one", "two"):  # the ".ipynb" download carries the outputs
         nb = nbformat.read(str(root / "_build" / "html" / "_sources" / f"{name}.ipynb"), 4)
         assert nb.cells[-1].outputs, name
@@ -283,6 +319,8 @@ def test_one_worker_leaves_execution_to_mystnb(tmp_path):
     proc = jb_build(root, 1)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "worker process" not in proc.stdout and "Executing notebook using" in proc.stdout
+    # myst-nb's own run time is remembered too (for the order of a later parallel build)
+    assert set(execute.remembered_seconds(root / "_build" / ".jupyter_cache")) == {"one"}
     nb = nbformat.read(str(root / "_build" / "html" / "_sources" / "one.ipynb"), 4)
     assert nb.cells[-1].outputs
 

@@ -18,8 +18,11 @@ emptied a stale cache, so nothing is executed against a cache about to be thrown
    left alone.
 2. The others run in a pool of worker processes (jupyter-cache's
    ``single_nb_execution``, in the notebook's own folder, with the book's
-   ``execute.timeout`` and ``execute.allow_errors``), the longest-running ones
-   first (their time in the previous run, if the cache knew it).
+   ``execute.timeout`` and ``execute.allow_errors``), the costliest first, so that
+   no long chapter starts last while the other workers sit idle (see
+   :func:`execution_order`: each notebook's last run time, remembered in
+   ``_build/execution-seconds.json`` even when the cache is emptied; never run
+   before, the most code first).
 3. Each success is cached with its run time (``execution_seconds``, which myst-nb
    reads back for the status page). A failure is *not* cached: myst-nb then finds
    no cached result, executes that notebook itself when it reads the page, and
@@ -174,13 +177,54 @@ def error_summary(err: BaseException) -> str:
     return f"{type(err).__name__}: {lines[0] if lines else ''}".strip()
 
 
-def _previous_seconds(cache, path: Path) -> float:
-    """How long this notebook took the last time it was cached (0 if unknown)."""
-    best = 0.0
-    for record in cache.list_cache_records():
-        if record.uri == str(path):
-            best = max(best, float(record.data.get("execution_seconds") or 0.0))
-    return best
+#: Each page's last execution time, ``{docname: seconds}``, next to the execution cache.
+#: :mod:`book.site.freshness` empties the cache when ``book/`` or the pins change, which
+#: is exactly when every notebook runs again: the times kept here still say which run longest.
+TIMES_FILE = "execution-seconds.json"
+
+
+def times_file(cache_path) -> Path:
+    return Path(cache_path).parent / TIMES_FILE
+
+
+def remembered_seconds(cache_path) -> dict[str, float]:
+    """``{docname: seconds}`` from :data:`TIMES_FILE` (empty if missing or unreadable)."""
+    import json
+
+    try:
+        data = json.loads(times_file(cache_path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+
+def remember_seconds(cache_path, seconds: dict[str, float]) -> None:
+    """Merge ``seconds`` into :data:`TIMES_FILE`."""
+    import json
+
+    if not seconds:
+        return
+    merged = {**remembered_seconds(cache_path), **seconds}
+    path = times_file(cache_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
+
+
+def code_size(notebook) -> int:
+    """Characters of code in ``notebook``: a rough stand-in for its cost when no run time is known."""
+    return sum(len(cell.source) for cell in notebook.cells if cell.cell_type == "code")
+
+
+def execution_order(pending: list[Pending], seconds: dict[str, float]) -> list[Pending]:
+    """``pending``, costliest first: with workers taking the next notebook as they free up,
+    the longest ones should start first. Notebooks never timed come first (the most code
+    first: the training chapters are also the longest), then the others by their last time."""
+
+    def cost(p: Pending):
+        known = seconds.get(p.docname)
+        return (0, -code_size(p.notebook)) if known is None else (1, -known)
+
+    return sorted(pending, key=cost)
 
 
 def process_pool(workers: int):
@@ -197,8 +241,9 @@ def execute_in_parallel(
     """Run ``pending`` in ``workers`` processes and cache every success; return ``{docname: error}``."""
     from jupyter_cache.base import CacheBundleIn
 
-    order = sorted(pending, key=lambda p: _previous_seconds(cache, p.path), reverse=True)
+    order = execution_order(pending, remembered_seconds(cache.path))
     failures: dict[str, str] = {}
+    timed: dict[str, float] = {}
     with pool_factory(workers) as pool:
         futures = {
             pool.submit(task, p.notebook, str(p.path.parent), p.timeout, p.allow_errors): p for p in order
@@ -224,7 +269,9 @@ def execute_in_parallel(
                 check_validity=False,
                 overwrite=True,
             )
+            timed[p.docname] = seconds
             logger.info("[book] executed %s in %.1f s (worker process)", p.docname, seconds)
+    remember_seconds(cache.path, timed)
     return failures
 
 
@@ -298,6 +345,26 @@ def _download_with_outputs(app, doctree):
     add_cached_outputs(path, get_cache(nb_config.execution_cache_path))
 
 
+def _remember_cached_times(app, exception):
+    """After every build, serial or parallel: remember each page's cached run time."""
+    from jupyter_cache import get_cache
+
+    nb_config = getattr(app.env, "mystnb_config", None)
+    if nb_config is None or nb_config.execution_mode != "cache":
+        return
+    cache = get_cache(nb_config.execution_cache_path)
+    latest = {}
+    for record in sorted(cache.list_cache_records(), key=lambda r: r.created):
+        if record.data.get("execution_seconds") is not None:
+            latest[record.uri] = float(record.data["execution_seconds"])
+    seconds = {}
+    for docname in app.env.found_docs:
+        uri = str(Path(app.env.doc2path(docname)))
+        if uri in latest:
+            seconds[docname] = latest[uri]
+    remember_seconds(cache.path, seconds)
+
+
 #: Environment of every kernel the build starts (workers and myst-nb alike inherit it).
 #: NumPy's OpenBLAS otherwise starts one thread per core for every matrix product: on
 #: the chapters' small matrices, with kernels running side by side, those threads only
@@ -314,3 +381,4 @@ def setup(app):
     app.connect("env-before-read-docs", _before_read)
     # After myst-nb's parser wrote the page's notebook (it does so while parsing).
     app.connect("doctree-read", _download_with_outputs)
+    app.connect("build-finished", _remember_cached_times)
