@@ -34,7 +34,6 @@ typeset before (``mathrender.js`` next to this file reads them all on stdin):
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import re
