@@ -149,6 +149,16 @@ def describe(formula: Formula, message: str) -> str:
     return f"MathJax cannot typeset the {kind} {formula.tex!r}: {message}"
 
 
+def error_report(errors: dict[Formula, str], pages: dict[str, set[Formula]]) -> str:
+    """One line per page and formula that MathJax could not typeset."""
+    lines = [
+        f"{docname}: {describe(formula, message)}"
+        for formula, message in sorted(errors.items())
+        for docname in sorted(d for d, found in pages.items() if formula in found)
+    ]
+    return "book.site.mathrender: " + "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- quizzes
 
 _QUIZ_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
@@ -321,12 +331,7 @@ def _env_updated(app, env):
         # (one formula at least: MathJax's stylesheet comes with a typeset formula)
         result = typeset(missing or {Formula("x")}, app.srcdir)
         if result.errors:
-            lines = [
-                f"{docname}: {describe(formula, message)}"
-                for formula, message in sorted(result.errors.items())
-                for docname in sorted(d for d, found in store.pages.items() if formula in found)
-            ]
-            raise MathRenderError("book.site.mathrender: " + "\n".join(lines))
+            raise MathRenderError(error_report(result.errors, store.pages))
         store.html.update(result.html)
         store.glyphs.update(result.glyphs)
         store.css = result.css
