@@ -222,3 +222,44 @@ def test_a_bad_formula_fails_the_build_naming_the_page_and_the_formula(tmp_path)
         failure.value
     )
     assert not (tmp_path / "out" / "html" / "other.html").exists()  # nothing published
+
+
+def test_mathjax_scripts_are_recognised_and_thebe_config_is_not():
+    from book.site.assets import is_mathjax_script
+
+    assert is_mathjax_script("_static/book-assets/mathjax/tex-chtml.js")
+    assert is_mathjax_script("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js")
+    assert is_mathjax_script("", 'window.MathJax = {"options": {}}')
+    assert not is_mathjax_script("", "const thebe_config = {mathjaxUrl: false, requestKernel: true}")
+    assert not is_mathjax_script("_static/quiz/quiz.js")
+
+
+def test_a_changed_renderer_typesets_again_and_rewrites_the_pages_with_math(tmp_path, monkeypatch):
+    """The environment's cache of typeset formulas is keyed by mathjax-full's version and mathrender.js."""
+
+    class App:
+        srcdir = tmp_path
+        outdir = tmp_path / "out" / "html"
+
+        class builder:
+            format = "html"
+
+    class Env:
+        all_docs = {"a": 0, "b": 0}
+
+    env = Env()
+    store = mathrender._store(env)
+    store.pages = {"a": {Formula("x")}, "b": set()}
+    calls = []
+    real = mathrender.typeset
+    monkeypatch.setattr(
+        mathrender, "typeset", lambda formulas, srcdir=None: calls.append(set(formulas)) or real(formulas)
+    )
+    assert mathrender._env_updated(App, env) == ["a"]  # first build: a new fingerprint
+    assert calls == [{Formula("x")}] and Formula("x") in store.html and store.css
+    assert mathrender._env_updated(App, env) == [] and len(calls) == 1  # unchanged: no Node
+    store.fingerprint = "3.2.1:old"
+    assert mathrender._env_updated(App, env) == ["a"] and len(calls) == 2
+    assert (tmp_path / "out" / ".book-static" / mathrender.STYLESHEET).read_text().count(
+        "mjx-assistive-mml"
+    ) >= 1
