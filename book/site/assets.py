@@ -10,7 +10,8 @@ Where the libraries come from (at build time, never committed):
   npm ``mathjax-full`` in Node.js, pinned in ``package.json``) into SVG with assistive
   MathML; pages with math get only its small stylesheet (``book-assets/math.css``).
   Sphinx's MathJax script (which it would load from a CDN, on every page with math)
-  never reaches a page: :func:`_tidy_scripts` drops it should anything add it.
+  never reaches a page: :func:`_tidy_scripts` drops it, with a warning, should anything
+  add it.
 - **plotly.js** (npm ``plotly.js-basic-dist-min``, the partial bundle with the
   ``scatter``, ``bar`` and ``pie`` traces, the same plotly.js version that plotly.py
   bundles): never in the page's ``<head>``. Pages that contain a
@@ -207,9 +208,10 @@ def _tidy_scripts(app, pagename, templatename, context, doctree):
       carried sphinx-thebe's ``const THEBE_JS_URL = ...`` twice: "Identifier
       'THEBE_JS_URL' has already been declared" on every page.
     - The math is typeset at build time (:mod:`book.site.mathrender`), whose renderer
-      keeps Sphinx from adding MathJax; should an extension add it or its
-      configuration anyway (``html_assets_policy = "always"``, a renderer switched back),
-      it is dropped here rather than shipped to every reader.
+      keeps Sphinx from adding MathJax. A MathJax script or configuration in a page means
+      that something else renders math (``html_math_renderer`` switched back): the page
+      would carry raw TeX for a MathJax no reader should download. It is dropped, with a
+      warning (an error under ``-W``).
     """
     scripts = context.get("script_files")
     if not scripts:
@@ -218,6 +220,13 @@ def _tidy_scripts(app, pagename, templatename, context, doctree):
     for js in scripts:
         name = os.fspath(js.filename or "")
         if is_mathjax_script(name, js.attributes.get("body", "")):
+            logger.warning(
+                "book.site.assets: page %s was given MathJax (%s); the book's math is typeset at "
+                "build time (book.site.mathrender), check html_math_renderer",
+                pagename,
+                name or "an inline configuration",
+                location=pagename,
+            )
             continue
         key = (name, tuple(sorted(js.attributes.items())))
         if key not in seen:
