@@ -12,8 +12,9 @@ BUILD  := _build
 STAMP     := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 JB_FLAGS  := -W -n --keep-going
-# The browser libraries the site serves itself (MathJax, plotly.js): npm packages
-# pinned in package-lock.json, reinstalled (`npm ci`) when it changes.
+# The npm packages of the build (plotly.js, served by the site; mathjax-full, which typesets
+# the math at build time; Lighthouse), pinned in package-lock.json, reinstalled (`npm ci`)
+# when it changes.
 NPM_STAMP := node_modules/.stamp-package-lock
 
 .PHONY: book test test-fast setup setup-dev chromium clean serve audit

@@ -2,7 +2,8 @@
 
 Debian's headless Chromium (conftest's ``browser``) loads each page of the built
 site from 127.0.0.1 with every request to any other host blocked, then checks
-what a reader would notice: errors, failed or outside requests, untypeset math,
+what a reader would notice: errors, failed or outside requests, math left as TeX
+(every formula comes typeset by the build; no page loads MathJax), equation links,
 undrawn plotly figures, images without alt text, the "Live Code" button, and
 axe-core's accessibility rules. A full-page screenshot of each page goes to
 ``_build/screenshots/`` so that a person can look at them.
@@ -29,7 +30,7 @@ PAGES = toc_pages()
 #: axe-core impacts that fail the test (minor and moderate ones are only printed).
 FAILING_IMPACTS = {"critical", "serious"}
 
-# Raw TeX that MathJax should have turned into typeset math, searched for in the
+# Raw TeX that the build should have typeset, searched for in the
 # visible text of a page outside code, scripts and typeset math.
 RAW_TEX = [
     re.compile(p)
@@ -52,8 +53,36 @@ MATH_INFO = """
 () => {
   const maths = [...document.querySelectorAll('.math')];
   const untypeset = maths.filter((m) => !m.querySelector('mjx-container')).map((m) => m.textContent.slice(0, 80));
-  const errors = [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(
+  const errors = [...document.querySelectorAll('mjx-merror, [data-mjx-error], g[data-mml-node="merror"]')].map(
     (e) => e.getAttribute('data-mjx-error') || e.textContent);
+  const containers = [...document.querySelectorAll('mjx-container')];
+  // drawn: an SVG of non-zero size whose every glyph points at a path in the page's font cache
+  const undrawn = containers.filter((c) => {
+    const svg = c.querySelector(':scope > svg');
+    if (!svg) return true;
+    // (a formula in a closed dropdown or toggle is not laid out: only its glyphs are checked)
+    if (c.getClientRects().length && svg.getBoundingClientRect().height <= 0) return true;
+    return [...svg.querySelectorAll('use')].some((u) => {
+      const ref = u.getAttribute('xlink:href') || u.getAttribute('href') || '';
+      const target = document.getElementById(ref.slice(1));
+      return !target || target.tagName !== 'path';
+    });
+  }).map((c) => c.textContent.slice(0, 80));
+  // read by screen readers: the SVG is hidden from them, the MathML is not empty
+  const unreadable = containers.filter((c) => {
+    const svg = c.querySelector(':scope > svg');
+    const mathml = c.querySelector('mjx-assistive-mml > math');
+    return !svg || svg.getAttribute('aria-hidden') !== 'true' || !mathml || !mathml.textContent.trim();
+  }).length;
+  // {eq} references and equation permalinks: their target is a typeset, numbered equation
+  const eqLinks = [...document.querySelectorAll('a[href*="#equation-"]')];
+  const brokenEqLinks = eqLinks.filter((a) => {
+    const url = new URL(a.href);
+    if (url.pathname !== location.pathname) return false;  // other pages: tests/test_links.py
+    const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+    return !target || !target.matches('div.math') || !target.querySelector('mjx-container')
+      || !target.querySelector('.eqno');
+  }).map((a) => a.getAttribute('href'));
   const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA', 'NOSCRIPT', 'svg']);
   const parts = [];
   const walk = (node) => {
@@ -67,8 +96,8 @@ MATH_INFO = """
   walk(document.querySelector('main') || document.body);
   return {
     count: maths.length,
-    containers: document.querySelectorAll('mjx-container').length,
-    untypeset, errors, text: parts.join(''),
+    containers: containers.length,
+    untypeset, errors, undrawn, unreadable, eqLinks: eqLinks.length, brokenEqLinks, text: parts.join(''),
   };
 }
 """
@@ -243,13 +272,25 @@ def test_page_loads_offline_without_errors(reports, name):
 def test_equations_are_typeset(reports, name):
     math = reports(name).math
     assert math, f"{name}: math could not be inspected"
-    if math["count"]:
-        assert reports(name).visit.mathjax == "typeset", f"{name} has math but MathJax did not run"
-        assert math["containers"] >= math["count"]
+    assert reports(name).visit.mathjax == "none", f"{name} loads MathJax (its math is typeset at build time)"
+    assert math["containers"] >= math["count"]
     assert math["untypeset"] == [], f"{name}: math left untypeset"
-    assert math["errors"] == [], f"{name}: MathJax could not typeset (TeX errors)"
+    assert math["errors"] == [], f"{name}: TeX errors in the typeset math"
+    assert math["undrawn"] == [], (
+        f"{name}: formulas not drawn (empty SVG or glyphs missing from the font cache)"
+    )
+    assert math["unreadable"] == 0, f"{name}: formulas without MathML for screen readers"
+    assert math["brokenEqLinks"] == [], f"{name}: equation links whose target is not a typeset equation"
     raw = sorted({m.group(0) for pattern in RAW_TEX for m in pattern.finditer(math["text"])})
     assert raw == [], f"{name}: raw TeX in the visible text"
+
+
+def test_equation_references_lead_to_typeset_equations(reports):
+    """Chapter 4 cites its numbered equations ({eq}); each link's target is the typeset equation."""
+    name = "chapters/04_lstm_equations"
+    math = reports(name).math
+    assert math["eqLinks"] >= 6, f"{name}: expected links to its numbered equations"
+    assert math["brokenEqLinks"] == []
 
 
 @pytest.mark.parametrize("name", PAGES)

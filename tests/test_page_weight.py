@@ -1,9 +1,11 @@
 """What a reader downloads: the gzip-compressed size of each page on first load.
 
 Each page of the table of contents is opened in a fresh (empty-cache, offline)
-Chromium context; every response it receives until the network is idle (after
-MathJax has typeset and the fonts are in) is gzip-compressed here, at level 6,
-and summed. The table is printed and written to ``_build/page-weight.json``.
+Chromium context; every response it receives until the network is idle (the fonts
+are in) is gzip-compressed here, at level 6, and summed. The table is printed and
+written to ``_build/page-weight.json``. The math comes typeset in the page's HTML
+(book/site/mathrender.py): no page downloads MathJax or math fonts, only MathJax's
+small stylesheet for its SVG output.
 """
 
 from __future__ import annotations
@@ -91,3 +93,19 @@ def test_page_is_within_budget(weights, name):
         f"{name} loads {w['gzip_bytes']:,} bytes gzipped, over the {PAGE_BUDGET_BYTES:,} budget; largest: "
         + ", ".join(f"{r['path']} ({r['gzip_bytes']:,})" for r in w["resources"][:5])
     )
+
+
+#: MathJax's stylesheet for its SVG output (``book-assets/math.css``), all a page with
+#: math downloads for it besides its HTML: about 0.8 KB gzipped.
+MATH_CSS_MAX_GZIP = 2_000
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_page_downloads_mathjax(weights, name):
+    paths = [r["path"] for r in weights[name]["resources"]]
+    assert not [p for p in paths if "mathjax" in p.lower()], (
+        f"{name} downloads MathJax: its math is typeset at build time"
+    )
+    for r in weights[name]["resources"]:
+        if r["path"].endswith("book-assets/math.css"):
+            assert r["gzip_bytes"] <= MATH_CSS_MAX_GZIP, r

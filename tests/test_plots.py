@@ -17,6 +17,7 @@ def test_plotly_figure_carries_data_but_not_the_library():
     assert f'class="{plots.PLOTLY_CLASS}"' in html, "the site adds plotly.js to pages by this class"
     assert 'id="fig-test"' in html
     assert len(html) < 20_000, "plotly.js must not be inlined (the site serves it once)"
+    # no CDN, and no MathJax: no page loads one (its math is typeset at build time)
     assert "cdn" not in html.lower() and "mathjax" not in html.lower()
     assert '"displayModeBar": false' in html
 

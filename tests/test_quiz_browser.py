@@ -2,8 +2,9 @@
 
 Every quiz renders on its chapter page, once; clicking a correct answer shows that
 answer's feedback marked correct, a wrong one its feedback marked incorrect, and
-numeric questions do the same for typed values; math in questions is typeset by
-the site's own MathJax; the answered quiz passes axe's colour-contrast rule. A
+numeric questions do the same for typed values; the math of questions, answers and
+feedback comes typeset by the build (SVG, no MathJax in the page, none requested);
+the answered quiz passes axe's colour-contrast rule. A
 screenshot of an answered quiz goes to ``_build/screenshots/quiz-feedback.png``.
 """
 
@@ -28,9 +29,8 @@ QUIZ_PAGES = [
 ]
 IDS = [page for page, _ in QUIZ_PAGES]
 
-# Resolves once the quizzes of the page are rendered and the page's MathJax has
-# typeset them (the loader queues its typesetting on MathJax's startup promise;
-# jupyterquiz asks for a second pass 500 ms after rendering).
+# Resolves once the quizzes of the page are rendered (their math comes typeset by the
+# build; jupyterquiz's own MathJax pass, 500 ms after rendering, must find no MathJax).
 SETTLE = """
 async () => {
   for (let i = 0; i < 200; i++) {
@@ -39,14 +39,35 @@ async () => {
     await new Promise(r => setTimeout(r, 25));
   }
   await new Promise(r => setTimeout(r, 600));
-  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
-    await new Promise(r => setTimeout(r, 25));
-  }
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   return document.querySelectorAll('div.course-quiz .Quiz').length;
 }
 """
-TYPESET = "async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }"
+# What an element shows of its math: typeset formulas (an SVG with glyphs, and MathML for
+# screen readers) and, outside them, the text nodes, where no TeX may be left.
+MATH_STATE = """
+el => ({
+  formulas: [...el.querySelectorAll('mjx-container')].map(c => ({
+    glyphs: c.querySelectorAll('svg use').length,
+    width: c.querySelector('svg') ? c.querySelector('svg').getBoundingClientRect().width : 0,
+    mathml: (c.querySelector('mjx-assistive-mml math') || {textContent: ''}).textContent,
+  })),
+  text: (function walk(n) {
+    if (n.nodeType === 3) return n.data;
+    if (n.nodeType !== 1 || n.tagName === 'MJX-CONTAINER') return '';
+    return [...n.childNodes].map(walk).join('');
+  })(el),
+})
+"""
+
+
+def assert_math_typeset(locator, where: str) -> None:
+    """``locator`` shows at least one typeset formula, each drawn and readable, and no TeX."""
+    state = locator.evaluate(MATH_STATE)
+    assert state["formulas"], f"{where}: no typeset formula"
+    for formula in state["formulas"]:
+        assert formula["glyphs"] >= 1 and formula["width"] > 0, f"{where}: a formula is not drawn: {formula}"
+        assert formula["mathml"].strip(), f"{where}: a formula has no MathML for screen readers"
+    assert not re.search(r"\$|\\[()\[\]]|\\[A-Za-z]+", state["text"]), f"{where}: TeX left: {state['text']!r}"
 
 
 def open_quiz_page(page, site_url: str, path: str) -> list[str]:
@@ -68,7 +89,6 @@ def comparable(text: str) -> bool:
 
 
 def answered(wrapper, page):
-    page.evaluate(TYPESET)
     page.wait_for_timeout(100)
     feedback = wrapper.locator(".Feedback")
     return feedback.get_attribute("class").split(), plain(feedback.inner_text())
@@ -134,6 +154,10 @@ def test_quiz_renders_once_offline(offline_page, site_url, path, name):
     assert not [
         u for u in offline_page.blocked_requests if re.search(r"mathjax|jsdelivr|jupyterquiz|unpkg", u, re.I)
     ]
+    # the quiz's math is typeset by the build: no MathJax is requested or present
+    requested = offline_page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in requested if "mathjax" in u.lower()], requested
+    assert offline_page.evaluate("typeof window.MathJax") == "undefined"
 
 
 @pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
@@ -175,12 +199,16 @@ def test_answers_give_their_feedback(offline_page, site_url, path, name):
             assert "incorrect" in classes, f"{where}: {wrong} was not marked incorrect"
             if comparable(wrong_feedback):
                 assert text == plain(wrong_feedback), where
+            if "$" in wrong_feedback:
+                assert_math_typeset(wrapper.locator(".Feedback"), f"{where}, feedback for {wrong}")
             box.fill(right)
             box.press("Enter")
             classes, text = answered(wrapper, page)
             assert "correct" in classes, f"{where}: {right} was not marked correct"
             if comparable(answer["feedback"]):
                 assert text == plain(answer["feedback"]), where
+            if "$" in answer["feedback"]:
+                assert_math_typeset(wrapper.locator(".Feedback"), f"{where}, feedback for {right}")
             continue
         correct = [a for a in question["answers"] if a["correct"]]
         wrong = [a for a in question["answers"] if not a["correct"]]
@@ -193,11 +221,18 @@ def test_answers_give_their_feedback(offline_page, site_url, path, name):
             if comparable(wrong[0]["feedback"]):
                 # a question with several correct answers adds a count: "... [0/2]"
                 assert text.startswith(plain(wrong[0]["feedback"])), (where, text)
+            if "$" in wrong[0]["feedback"]:
+                assert_math_typeset(wrapper.locator(".Feedback"), f"{where}, feedback of a wrong answer")
         labels.nth(question["answers"].index(correct[0])).click()
         classes, text = answered(wrapper, page)
         assert "correct" in classes, f"{where}: the correct answer was not marked correct"
         if comparable(correct[0]["feedback"]):
             assert text.startswith(plain(correct[0]["feedback"])), (where, text)
+        if "$" in correct[0]["feedback"]:
+            assert_math_typeset(wrapper.locator(".Feedback"), f"{where}, feedback of the correct answer")
+        for j, answer in enumerate(question["answers"]):
+            if "$" in answer["answer"]:
+                assert_math_typeset(labels.nth(j), f"{where}, answer {j + 1}")
     assert errors == [], errors
 
 
@@ -258,15 +293,7 @@ def test_math_in_questions_is_typeset(browser, site_url):
                     .nth(i)
                     .locator("[id^='quizQn']")
                 )
-                assert text.locator("mjx-container").count() >= 1, (
-                    f"{path}, question {i + 1}: math not typeset"
-                )
-                raw = text.evaluate(
-                    "el => [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join('')"
-                )
-                assert "\\(" not in raw and "$" not in raw, (
-                    f"{path}, question {i + 1}: TeX left in the text: {raw!r}"
-                )
+                assert_math_typeset(text, f"{path}, question {i + 1}")
             page.close()
     finally:
         context.close()
@@ -283,7 +310,6 @@ def test_screenshot_of_an_answered_quiz(offline_page, site_url, built_site):
     wrapper = container.locator(".Quiz").nth(first)
     correct = next(j for j, a in enumerate(questions[first]["answers"]) if a["correct"])
     wrapper.locator("label.MCButton").nth(correct).click()
-    page.evaluate(TYPESET)
     page.wait_for_timeout(1000)
     shots = built_site.build / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 - In the book (the session's ``built_site``): every chapter page carries its quiz,
   the quiz script and stylesheet once, a closed container; other pages load no quiz
-  script; quiz pages load the site's own MathJax.
+  script; the quizzes' math comes typeset (no page loads MathJax).
 - In a small copy of the project (the real ``_config.yml`` and ``quizzes/``, one
   notebook page with a quiz and one without): editing a quiz shows up after a plain
   rebuild without re-executing the notebook; a malformed or missing quiz fails
@@ -55,9 +55,32 @@ def test_chapter_page_carries_its_quiz(built_site, page):
     container = containers[0]
     assert container["data-quiz"] == name
     data = container.select_one("script.course-quiz-data")
-    assert json.loads(data.string) == quizzes.load(name), (
+    assert without_math(json.loads(data.string), typeset=True) == without_math(quizzes.load(name)), (
         f"{page}: the page's quiz is not quizzes/{name}.json"
     )
+
+
+_TYPESET = re.compile(
+    r'<span class="math"><mjx-container class="MathJax" jax="SVG".*?</mjx-container></span>', re.S
+)
+_SOURCE_MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$", re.S)
+
+
+def without_math(questions, typeset=False):
+    """The questions with each formula (typeset markup, or $...$ in the file) as "<math>"."""
+
+    def strip(value):
+        if isinstance(value, str):
+            if typeset:
+                return _TYPESET.sub("<math>", value)
+            return _SOURCE_MATH.sub("<math>", value).replace("\\$", "&#36;")
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, dict):
+            return {k: (v if k == "code" else strip(v)) for k, v in value.items()}
+        return value
+
+    return strip(questions)
 
 
 @pytest.mark.parametrize("page", chapter_pages())
@@ -105,12 +128,33 @@ def test_quiz_container_is_closed(built_site, page):
     assert container not in following[0].parents
 
 
+def mathjax_scripts(soup) -> list:
+    """MathJax's script or its configuration in a page (Thebe's ``mathjaxUrl: false`` is neither)."""
+    from book.site.assets import is_mathjax_script
+
+    return [s for s in soup.find_all("script") if is_mathjax_script(s.get("src") or "", s.string or "")]
+
+
 @pytest.mark.parametrize("page", chapter_pages())
-def test_quiz_page_loads_the_sites_own_mathjax(built_site, page):
+def test_quiz_math_is_typeset_and_the_page_loads_no_mathjax(built_site, page):
     soup = soup_of(built_site, page)
-    mathjax = [s["src"] for s in soup.find_all("script", src=True) if "mathjax" in s["src"].lower()]
-    assert mathjax, f"{page} has a quiz but loads no MathJax"
-    assert all(not src.startswith(("http:", "https:", "//")) for src in mathjax), mathjax
+    assert mathjax_scripts(soup) == [], f"{page} loads MathJax"
+    (name,) = chapter_slots()[page]
+    data = json.dumps(
+        json.loads(soup.select_one("div.course-quiz script.course-quiz-data").string), ensure_ascii=False
+    )
+    has_math = any(
+        "$" in text
+        for text in re.findall(
+            r'"(?:question|answer|feedback)": "((?:[^"\\]|\\.)*)"', (QUIZZES / f"{name}.json").read_text()
+        )
+    )
+    if has_math:
+        assert "<mjx-container" in data and "$" not in data, f"{page}: the quiz's math is not typeset"
+        # the glyphs of the quiz's formulas are in the page's font cache
+        cache = soup.select_one("svg#MJX-SVG-global-cache")
+        for glyph in set(re.findall(r'xlink:href=\\?"#(MJX-[^"\\]+)', data)):
+            assert cache.select_one(f"path#{glyph}") is not None, f"{page}: glyph {glyph} missing"
 
 
 def test_quiz_assets_are_in_the_site(built_site):
@@ -202,6 +246,11 @@ def scenario(tmp_path_factory):
     build("broken")
     build("broken_again")  # nothing changed since the failed build
 
+    bad_math = json.loads(original)
+    bad_math[0]["question"] = "Which is right: $\\frac{1}{$?"
+    quiz_file.write_text(json.dumps(bad_math, indent=1))
+    build("bad_math")
+
     quiz_file.unlink()
     build("missing")
 
@@ -217,12 +266,21 @@ def test_first_build_of_the_copy_succeeds(scenario):
     without = BeautifulSoup((site.html / "chapters" / "without_quiz.html").read_text(), "html.parser")
     assert quiz_scripts(without) == []
 
-    # The quiz page has no math of its own, yet loads MathJax for the quiz's math; the other page does not.
-    def mathjax(soup):
-        return [s["src"] for s in soup.find_all("script", src=True) if "mathjax" in s["src"].lower()]
+    # The quiz page has no math of its own: its quiz's math comes typeset, and no page loads MathJax.
+    page = BeautifulSoup(site.page, "html.parser")
+    assert mathjax_scripts(page) == [] and mathjax_scripts(without) == []
+    data = json.dumps(json.loads(page.select_one("script.course-quiz-data").string), ensure_ascii=False)
+    if "$" in json.dumps(scenario["original"]):
+        assert "<mjx-container" in data and page.select_one("svg#MJX-SVG-global-cache") is not None
 
-    assert mathjax(BeautifulSoup(site.page, "html.parser"))
-    assert mathjax(without) == []
+
+def test_a_formula_mathjax_cannot_typeset_fails_the_build_naming_the_page(scenario):
+    site = scenario["bad_math"]
+    assert site.returncode != 0
+    assert (
+        "chapters/with_quiz: MathJax cannot typeset the formula '\\\\frac{1}{': Missing close brace"
+        in site.log
+    ), site.log[-3000:]
 
 
 def test_edited_quiz_shows_after_a_plain_rebuild_without_re_executing(scenario):
@@ -259,4 +317,6 @@ def test_restored_quiz_builds_again(scenario):
     site = scenario["restored"]
     assert site.returncode == 0, site.log[-4000:]
     soup = BeautifulSoup(site.page, "html.parser")
-    assert json.loads(soup.select_one("script.course-quiz-data").string) == scenario["original"]
+    assert without_math(
+        json.loads(soup.select_one("script.course-quiz-data").string), typeset=True
+    ) == without_math(scenario["original"])

@@ -395,8 +395,11 @@ def test_script_carries_jupyterquiz_own_code_behind_the_loader():
     for file in folder.iterdir():
         if file.name.endswith(".js"):
             assert file.read_text(encoding="utf-8") in js, f"jupyterquiz/js/{file.name} is not in quiz.js"
-    # the local MathJax that jupyterquiz's code sees comes before that code
-    assert js.index("var MathJax = {") < js.index("function show_questions(")
+    # jupyterquiz's code sees a MathJax of its own, undefined (the build typeset the math):
+    # it neither typesets nor loads MathJax from a CDN
+    assert re.search(r"^  var MathJax;", js, re.M)
+    assert js.index("var MathJax;") < js.index("function show_questions(")
+    assert "typesetPromise" not in js
     assert "@@JUPYTERQUIZ_SOURCES@@\n" not in js.split("*/", 2)[-1]
     assert "window.courseQuiz" in js
 

@@ -188,7 +188,8 @@ def test_thebe_config_names_this_repository(built_site, docname):
     config = configs[0]
     assert config["requestKernel"] is True
     assert config["predefinedOutput"] is True
-    # Thebe must not load MathJax 2 from a CDN over the site's own MathJax 3 (book.site.thebe).
+    # Thebe must not load MathJax 2 from a CDN: the pages load no MathJax, their math is
+    # typeset at build time (book.site.thebe, book.site.mathrender).
     assert config["mathjaxUrl"] is False
     assert config["binderOptions"]["repo"] == f"{org}/{repo}"
     assert config["binderOptions"]["ref"] == branch

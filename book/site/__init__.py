@@ -4,8 +4,10 @@ Loaded by ``_config.yml`` (``sphinx.extra_extensions: [book.site]``); a reader's
 kernel never imports it. Each subject is a module of its own with a ``setup``:
 
 - :mod:`book.site.quiz`   -- the ``{quiz}`` directive: validates and renders a quiz file;
-- :mod:`book.site.assets` -- serves MathJax, plotly.js and the quiz scripts from the
-  site itself, and only to the pages that need them;
+- :mod:`book.site.assets` -- serves plotly.js and the course's scripts and styles from
+  the site itself, and only to the pages that need them;
+- :mod:`book.site.mathrender` -- typesets every formula (quizzes included) at build time
+  with MathJax in Node.js: no page loads MathJax;
 - :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes;
 - :mod:`book.site.freshness` -- re-executes the chapters when the ``book`` code they
   import changes (the execution cache only sees a notebook's own cells);
@@ -21,10 +23,11 @@ from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, execute, explorer, freshness, meta, quiz, thebe
+    from book.site import a11y, assets, execute, explorer, freshness, mathrender, meta, quiz, thebe
 
     quiz.setup(app)
     assets.setup(app)
+    mathrender.setup(app)
     a11y.setup(app)
     freshness.setup(app)
     thebe.setup(app)

@@ -6,11 +6,12 @@ reader presses it.
 
 Where the libraries come from (at build time, never committed):
 
-- **MathJax 3** (npm ``mathjax``, pinned in ``package.json``): Sphinx loads MathJax
-  from a CDN by default; ``mathjax_path`` is pointed at a copy of its
-  ``tex-chtml`` component, with the fonts, TeX extensions (autoloaded by macros
-  such as ``\\boldsymbol``) and accessibility components it loads on demand.
-  Sphinx adds it only to pages that contain math.
+- **no MathJax**: every formula is typeset at build time (:mod:`book.site.mathrender`,
+  npm ``mathjax-full`` in Node.js, pinned in ``package.json``) into SVG with assistive
+  MathML; pages with math get only its small stylesheet (``book-assets/math.css``).
+  Sphinx's MathJax script (which it would load from a CDN, on every page with math)
+  never reaches a page: :func:`_tidy_scripts` drops it, with a warning, should anything
+  add it.
 - **plotly.js** (npm ``plotly.js-basic-dist-min``, the partial bundle with the
   ``scatter``, ``bar`` and ``pie`` traces, the same plotly.js version that plotly.py
   bundles): never in the page's ``<head>``. Pages that contain a
@@ -50,21 +51,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 #: Sub-folder of ``_static`` the site's own copies of the libraries go to.
 ASSETS = "book-assets"
-
-MATHJAX_PACKAGE = "mathjax"
-MATHJAX_SCRIPT = f"{ASSETS}/mathjax/tex-chtml.js"
-#: What of ``node_modules/mathjax/es5`` the site needs: the combined TeX + CHTML
-#: component and what it loads lazily (fonts, TeX extensions, the a11y tools and
-#: speech rules the MathJax menu can switch on; the explorer needs MathML input).
-MATHJAX_FILES = [
-    "tex-chtml.js",
-    "input/tex/extensions",
-    "input/mml.js",
-    "output/chtml/fonts/woff-v2",
-    "a11y",
-    "sre",
-    "ui",
-]
 
 PLOTLY_PACKAGE = "plotly.js-basic-dist-min"
 PLOTLY_SCRIPT = f"{ASSETS}/plotly/plotly-basic.min.js"
@@ -132,11 +118,8 @@ def _sync(src: Path, dst: Path) -> None:
 def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
     """Copy what the site serves into ``staging/book-assets``; return the versions used."""
     out = staging / ASSETS
-    mathjax = find_package(MATHJAX_PACKAGE, srcdir)
-    for rel in MATHJAX_FILES:
-        _sync(mathjax / "es5" / rel, out / "mathjax" / rel)
-    _sync(mathjax / "LICENSE", out / "mathjax" / "LICENSE")
-
+    # MathJax was served from here before the math was typeset at build time
+    shutil.rmtree(out / "mathjax", ignore_errors=True)
     plotly = find_package(PLOTLY_PACKAGE, srcdir)
     _sync(plotly / "plotly-basic.min.js", out / "plotly" / "plotly-basic.min.js")
     _sync(plotly / "README.md", out / "plotly" / "README.md")  # names the MIT licence
@@ -144,7 +127,7 @@ def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
     _sync(HERE / "book.css", out / "book.css")
     _sync(HERE / "search.js", out / "search.js")
     _sync(HERE / "plotly_lazy.js", out / "plotly_lazy.js")
-    return {"mathjax": package_version(mathjax), "plotly.js": package_version(plotly)}
+    return {"plotly.js": package_version(plotly)}
 
 
 # --------------------------------------------------------------------------- plotly
@@ -184,8 +167,6 @@ def defer_plotly(body: str) -> str:
 
 
 def _config_inited(app, config):
-    # Relative to _static (Sphinx's rule for mathjax_path).
-    config.mathjax_path = MATHJAX_SCRIPT
     # templates/layout.html: the theme's layout without FontAwesome's script.
     config.templates_path.append(str(HERE / "templates"))
     # pydata-sphinx-theme reads the colour mode from the page context; left empty, its
@@ -214,29 +195,38 @@ def _builder_inited(app):
         )
 
 
+def is_mathjax_script(filename: str, body: str = "") -> bool:
+    """Whether a page script is MathJax or its configuration (which no page needs)."""
+    return "mathjax" in filename.lower() or body.lstrip().startswith(("window.MathJax", "MathJax."))
+
+
 def _tidy_scripts(app, pagename, templatename, context, doctree):
-    """Write each script of a page once, and MathJax only where the page has math.
+    """Write each script of a page once, and no MathJax.
 
     - Sphinx 7.4 keeps an inline script added with ``app.add_js_file(None, body=...)``
       after the builder started twice (once named ``None``, once ``''``), so pages
       carried sphinx-thebe's ``const THEBE_JS_URL = ...`` twice: "Identifier
       'THEBE_JS_URL' has already been declared" on every page.
-    - Sphinx counts a page as having equations when a page in its toctree has
-      some: the landing page loaded MathJax (about 0.3 MB) for the chapters' math.
+    - The math is typeset at build time (:mod:`book.site.mathrender`), whose renderer
+      keeps Sphinx from adding MathJax. A MathJax script or configuration in a page means
+      that something else renders math (``html_math_renderer`` switched back): the page
+      would carry raw TeX for a MathJax no reader should download. It is dropped, with a
+      warning (an error under ``-W``).
     """
     scripts = context.get("script_files")
     if not scripts:
         return
-    own_math = (
-        app.registry.html_assets_policy == "always"  # an extension asked for MathJax everywhere
-        or app.env.get_domain("math").data["has_equations"].get(pagename, False)
-    )
     seen, kept = set(), []
     for js in scripts:
         name = os.fspath(js.filename or "")
-        if not own_math and (
-            name.endswith(MATHJAX_SCRIPT) or js.attributes.get("body", "").startswith("window.MathJax =")
-        ):
+        if is_mathjax_script(name, js.attributes.get("body", "")):
+            logger.warning(
+                "book.site.assets: page %s was given MathJax (%s); the book's math is typeset at "
+                "build time (book.site.mathrender), check html_math_renderer",
+                pagename,
+                name or "an inline configuration",
+                location=pagename,
+            )
             continue
         key = (name, tuple(sorted(js.attributes.items())))
         if key not in seen:

@@ -21,8 +21,10 @@ which names ``quizzes/03_lstm_cell.json`` (relative to the book's root). At buil
   each such container once. The script and its stylesheet (``_static/quiz/quiz.css``:
   jupyterquiz's styles, the accessible colours of :data:`book.quizzes.COLORS`,
   ``quiz.css``) are added once to the pages that have a quiz, and only to them.
-- **math**: a page with a quiz counts as having equations, so Sphinx loads its
-  (local) MathJax there; the loader has jupyterquiz typeset with it.
+- **math**: the ``$...$`` and ``$$...$$`` of every question, answer and feedback are
+  typeset at build time (:mod:`book.site.mathrender`, after the validation above: the
+  markup is the build's, not the file's); jupyterquiz inserts ready SVG and no page loads
+  MathJax.
 
 The quiz is not a code cell: it shows no code, is not executed, and Thebe leaves it alone.
 """
@@ -111,11 +113,15 @@ def visit_quiz_html(self, node: quiz_node) -> None:
         "role": "group",
         "aria-label": "Quiz",
     }
-    # mathjax_process: myst marks the page's sections mathjax_ignore (only its own
-    # math nodes are typeset); the quiz's $...$ must be typeset too.
-    self.body.append(self.starttag(node, "div", CLASS="course-quiz mathjax_process", **attributes))
+    from book.site import mathrender
+
+    env = self.builder.env
+    questions = mathrender.render_quiz(
+        node["questions"], lambda formula: mathrender.markup(env, formula, self.builder.current_docname)
+    )
+    self.body.append(self.starttag(node, "div", CLASS="course-quiz", **attributes))
     self.body.append(
-        f'<script type="application/json" class="course-quiz-data">{_json_for_html(node["questions"])}</script>'
+        f'<script type="application/json" class="course-quiz-data">{_json_for_html(questions)}</script>'
     )
     self.body.append("<noscript><p>This quiz needs JavaScript.</p></noscript>")
     self.body.append("</div>\n")
@@ -125,16 +131,6 @@ def visit_quiz_html(self, node: quiz_node) -> None:
 def skip_quiz(self, node: quiz_node) -> None:
     """Formats other than HTML have no quiz."""
     raise nodes.SkipNode
-
-
-def _doctree_read(app, doctree) -> None:
-    """A page with a quiz has math (for Sphinx's MathJax), even if its prose has none.
-
-    Runs after the math domain recorded the page's own math (SphinxDomains, priority
-    850, comes before the doctree-read event, 880).
-    """
-    if any(doctree.findall(quiz_node)):
-        app.env.get_domain("math").data["has_equations"][app.env.docname] = True
 
 
 def _outdated(app, env, added, changed, removed) -> list[str]:
@@ -230,7 +226,6 @@ def setup(app):
     )
     app.add_directive("quiz", QuizDirective)
     app.connect("builder-inited", _builder_inited)
-    app.connect("doctree-read", _doctree_read)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

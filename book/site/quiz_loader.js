@@ -5,7 +5,7 @@
  * in place of the @@JUPYTERQUIZ_SOURCES@@ line below. Only pages with a quiz
  * load it. Each quiz on the page is a container written by the {quiz} directive:
  *
- *   <div class="course-quiz mathjax_process" data-quiz="03_lstm_cell" data-...>
+ *   <div class="course-quiz" data-quiz="03_lstm_cell" data-...>
  *     <script type="application/json" class="course-quiz-data">[...questions...]</script>
  *     <noscript>...</noscript>
  *   </div>
@@ -13,9 +13,9 @@
  * This wrapper:
  * - renders every container once, however often it runs (a container is marked
  *   data-rendered before it is filled; the script itself runs its body once);
- * - has jupyterquiz typeset math with the page's own MathJax (served by the site)
- *   and never load one from a CDN, which jupyterquiz does when it finds MathJax 3
- *   still loading (no `typeset` yet);
+ * - needs no MathJax: the build typeset the quiz's math (book/site/mathrender.py),
+ *   so the strings jupyterquiz inserts are ready markup; jupyterquiz never sees a
+ *   MathJax (the `var MathJax` below), so it neither typesets nor loads one from a CDN;
  * - keeps jupyterquiz's globals (Question, show_questions, ...) inside this
  *   function, so nothing clashes with a jupyterquiz output elsewhere on the page.
  */
@@ -25,44 +25,10 @@
     return;
   }
 
-  // Typeset `elements` with the page's MathJax 3 once it is ready; queued on
-  // MathJax's startup promise, as MathJax's documentation recommends, so that it
-  // never overlaps the page's own first typesetting.
-  function typeset(elements, attempt) {
-    attempt = attempt || 0;
-    var mj = window.MathJax;
-    if (mj && mj.startup && mj.startup.promise) {
-      mj.startup.promise = mj.startup.promise
-        .then(function () {
-          return mj.typesetPromise(elements);
-        })
-        .catch(function (err) {
-          console.error("quiz: MathJax could not typeset", err);
-        });
-    } else if (mj && mj.Hub && mj.Hub.Queue) {
-      // MathJax 2, as Thebe (Live Code) may load one over the page's MathJax 3
-      for (var i = 0; i < elements.length; i++) {
-        mj.Hub.Queue(["Typeset", mj.Hub, elements[i]]);
-      }
-    } else if (attempt < 150) {
-      // MathJax is loaded with `defer` and may come after this script.
-      setTimeout(function () {
-        typeset(elements, attempt + 1);
-      }, 100);
-    } else {
-      console.warn("quiz: no MathJax on this page; math in the quiz stays as TeX");
-    }
-  }
-
-  // What jupyterquiz's code sees as `MathJax` (this `var` shadows the global):
-  // a MathJax 3 that has `typeset`, so jupyterquiz calls it instead of loading
-  // one from cdn.jsdelivr.net.
-  var MathJax = {
-    version: "3 (the page's MathJax, through the course quiz loader)",
-    typeset: function (elements) {
-      typeset(elements);
-    },
-  };
+  // What jupyterquiz's code sees as `MathJax` (this `var` shadows the global): nothing.
+  // Its typeset calls and its fallback that loads MathJax from cdn.jsdelivr.net are
+  // skipped (`typeof MathJax === "undefined"`), even if a page ever defined one.
+  var MathJax; // eslint-disable-line no-unused-vars
 
   // ---- jupyterquiz (MIT licence, (c) John M. Shea) ----
   // @@JUPYTERQUIZ_SOURCES@@

@@ -2,8 +2,9 @@
  *
  * Sphinx's searchtools.js makes each snippet from the text of the found page's
  * [role=main] element. In this book that text also holds the page's printable table of
- * contents, the toggle prompts of hidden code, and every formula as raw TeX
- * ("\(\sigma(x)\)"), which the search page shows as such. This wraps
+ * contents and the toggle prompts of hidden code. Formulas come typeset by the build
+ * (book/site/mathrender.py): their text is their MathML's ("σ(x)"); any that were
+ * still raw TeX ("\(\sigma(x)\)") would be shown as such. This wraps
  * Search.htmlToText (runs after searchtools.js, before the search starts on
  * DOMContentLoaded) so that those parts are removed and formulas read as plain text.
  */

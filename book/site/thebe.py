@@ -2,8 +2,8 @@
 
 sphinx-thebe 0.3.1 writes each page's ``<script type="text/x-thebe-config">``
 itself, from a fixed template. Thebe (0.8.2, loaded when a reader presses
-"Live Code") then loads MathJax 2.7 from cdnjs and installs it over the page's
-own MathJax 3, which the site serves itself (see :mod:`book.site.assets`).
+"Live Code") then loads MathJax 2.7 from cdnjs, into pages that load no MathJax:
+their math is typeset at build time (see :mod:`book.site.mathrender`).
 No chapter sends LaTeX output from its kernel, so Thebe needs no MathJax:
 ``mathjaxUrl: false`` turns that off (thebe 0.8 and 0.9 both read it).
 
