@@ -143,6 +143,10 @@ def drawn_texts(fig) -> list[tuple[str, float]]:
 def saved_width_in(fig) -> float:
     """The width in inches of the image that a notebook (``bbox_inches="tight"``) or
     :func:`book.diagram.as_svg` saves of ``fig``: its tight bounding box plus the padding."""
+    if not hasattr(fig.canvas, "get_renderer"):  # a closed pyplot figure keeps a bare canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     bbox = fig.get_tightbbox(fig.canvas.get_renderer())
     return bbox.width + 2 * mpl.rcParams["savefig.pad_inches"]
 
@@ -265,11 +269,13 @@ def plotly_figure(fig, div_id: str):
     """Return an ``IPython.display.HTML`` object that shows ``fig`` on the static site.
 
     ``div_id`` must be unique on its page and stable, so that two builds write the
-    same HTML (plotly otherwise draws a random id).
+    same HTML (plotly otherwise draws a random id). Raises :class:`FigureTextTooSmall`
+    if the figure sets a font under :data:`MIN_TEXT_PX` (:func:`check_plotly_text`).
     """
     import plotly.io as pio
     from IPython.display import HTML
 
+    check_plotly_text(fig, name=div_id)
     html = pio.to_html(
         fig,
         full_html=False,
@@ -281,3 +287,31 @@ def plotly_figure(fig, div_id: str):
         config={"displayModeBar": False, "responsive": True},
     )
     return HTML(f'<div class="{PLOTLY_CLASS}">{html}</div>')
+
+
+def _font_sizes(node, path=""):
+    """Yield ``(path, size)`` for every ``font.size`` set in a plotly figure's dict."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else key
+            if key == "size" and path.endswith("font") and isinstance(value, (int, float)):
+                yield path, value
+            else:
+                yield from _font_sizes(value, where)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _font_sizes(value, f"{path}[{i}]")
+
+
+def check_plotly_text(fig, name: str = "plotly figure") -> None:
+    """Raise :class:`FigureTextTooSmall` if a plotly figure sets text under :data:`MIN_TEXT_PX`.
+
+    plotly draws its text as SVG text at the size in px that the figure sets (12 px
+    by default), whatever the width of the screen: on a phone the figure becomes
+    narrower, its text does not shrink. So every font size it sets must be large enough.
+    """
+    spec = fig.to_dict()
+    small = [(where, size) for where, size in _font_sizes(spec) if size < MIN_TEXT_PX]
+    if small:
+        listed = "; ".join(f"{where} = {size:g} px" for where, size in small[:6])
+        raise FigureTextTooSmall(f"{name}: text too small: {listed} (at least {MIN_TEXT_PX:g} px needed)")

@@ -136,3 +136,11 @@ def test_a_kernel_cell_showing_a_small_text_figure_fails(tmp_path):
     width = image[0]["metadata"]["image/png"]["width"]
     assert width <= 5 * plots.CSS_PX_PER_INCH, "shown at its natural size (a double-resolution PNG)"
     assert not [o for o in shown if o.output_type == "error"]
+
+
+def test_plotly_text_of_the_default_size_passes_and_small_text_fails():
+    plots.plotly_figure(figure(), div_id="ok")  # plotly's defaults: 12 px and up
+    small = figure()
+    small.update_layout(legend=dict(font=dict(size=9)))
+    with pytest.raises(plots.FigureTextTooSmall, match=r"small-legend: .*legend.font = 9 px"):
+        plots.plotly_figure(small, div_id="small-legend")
