@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import matplotlib
 
@@ -12,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from book.diagram import draw_lstm_cell, draw_rnn_cell  # noqa: E402
+from book.plots import phone_text_px  # noqa: E402
 
 
 def _texts(fig):
@@ -77,3 +79,29 @@ def test_highlight_can_be_turned_off():
         assert not any("plain RNN" in label for label in labels)
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("draw", [draw_lstm_cell, draw_rnn_cell])
+def test_text_is_large_enough_on_a_phone(draw):
+    """as_svg checks the diagram as the page shows it (and would raise)."""
+    from book.diagram import as_svg
+    from book.plots import MIN_TEXT_PX
+
+    fig = draw()
+    svg = as_svg(fig, close=False)
+    try:
+        width_pt = float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', svg.data).group(1))
+        sizes = phone_text_px(fig, width_px=width_pt * 4 / 3, px_per_inch=96)
+        assert sizes[0][1] >= MIN_TEXT_PX
+    finally:
+        plt.close(fig)
+
+
+def test_as_svg_refuses_a_diagram_with_small_text():
+    from book.diagram import as_svg
+    from book.plots import FigureTextTooSmall
+
+    fig = draw_lstm_cell()
+    fig.axes[0].text(1, 1, "tiny", fontsize=6)
+    with pytest.raises(FigureTextTooSmall, match="diagram of an LSTM cell.*'tiny' at"):
+        as_svg(fig)

@@ -68,3 +68,36 @@ def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name, m
     assert width <= PHONE["width"], (
         f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
     )
+
+
+# Every figure image on the phone: the width it is shown at, what its natural (desktop) width is.
+FIGURE_IMAGES = """
+() => [...document.querySelectorAll('.bd-article figure img')].map(img => ({
+  src: img.getAttribute('src').split('/').pop(),
+  shown: img.getBoundingClientRect().width,
+  natural: parseFloat(img.style.width) || img.naturalWidth,
+}))
+"""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_figures_are_as_wide_as_the_text_check_assumes(browser, site_url, built_site, name):
+    """book.plots.check_figure_text assumes a phone shows a figure at its natural width or the
+    whole 342-px column, whichever is smaller: a figure shown narrower (a desktop :figwidth:)
+    would have smaller text than the build checked."""
+    from book.plots import PHONE_COLUMN_PX
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}/{name}.html", wait_until="load")
+        images = page.evaluate(FIGURE_IMAGES)
+    finally:
+        context.close()
+    for image in images:
+        expected = min(image["natural"], PHONE_COLUMN_PX)
+        assert image["shown"] >= expected - 1, (
+            f"{name}: figure {image['src']} is shown {image['shown']:.0f} px wide on a phone, "
+            f"not {expected:.0f} px: its text is smaller than book.plots checked"
+        )

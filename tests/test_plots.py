@@ -1,11 +1,23 @@
-"""book.plots: plotly figures as light, deterministic HTML; the shared matplotlib style."""
+"""book.plots: plotly figures as light, deterministic HTML; the shared matplotlib style; figure text
+large enough on a phone."""
 
 from __future__ import annotations
 
-import matplotlib as mpl
-import plotly.graph_objects as go
+from pathlib import Path
 
-from book import plots
+import matplotlib as mpl
+
+mpl.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbclient  # noqa: E402
+import nbformat  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import pytest  # noqa: E402
+
+from book import plots  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def figure():
@@ -31,3 +43,105 @@ def test_book_style_uses_the_colour_blind_safe_palette():
     plots.use_book_style()
     cycle = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
     assert cycle == plots.PALETTE
+
+
+# --- figure text on a phone -------------------------------------------------------------
+
+
+def line_figure(figsize, **text_kw):
+    plots.use_book_style()
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.plot([0, 1, 2], [1, 3, 2])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if text_kw:
+        ax.text(1, 2, "note", **text_kw)
+    fig.tight_layout()
+    return fig
+
+
+def test_rule_of_thumb():
+    """11 px on a 342-px column: f >= 2.32 w points for a figure w inches wide (and
+    11 px at natural size, 8.25 pt, for a figure narrower than the column)."""
+    assert plots.min_font_size(6) == pytest.approx(13.9, abs=0.05)
+    assert plots.min_font_size(5) == pytest.approx(11.6, abs=0.05)
+    assert plots.min_font_size(3) == pytest.approx(8.25)
+
+
+def test_a_book_style_figure_passes():
+    fig = line_figure(None)
+    try:
+        assert plots.saved_width_in(fig) <= 5.0
+        smallest = plots.check_figure_text(fig)
+        assert plots.MIN_TEXT_PX <= smallest < 12.5
+        texts = dict(plots.phone_text_px(fig))
+        assert {"epoch", "loss"} <= set(texts), "axis labels are counted"
+    finally:
+        plt.close(fig)
+
+
+def test_small_annotation_fails_naming_the_figure_the_text_and_its_size():
+    fig = line_figure(None, fontsize=9)
+    try:
+        with pytest.raises(plots.FigureTextTooSmall) as error:
+            plots.check_figure_text(fig)
+    finally:
+        plt.close(fig)
+    message = str(error.value)
+    assert "'epoch'" in message and "'loss'" in message, "the figure is named by its axis labels"
+    assert "'note' at 8." in message, message
+    assert "'epoch' at" not in message, "12-pt labels are large enough"
+
+
+def test_wide_figure_with_book_fonts_fails():
+    """The course's old default, 7.5 in at 11-12 pt, showed its ticks at about 8 px."""
+    fig = line_figure((7.5, 4.0))
+    try:
+        sizes = plots.phone_text_px(fig)
+        assert 7.5 < sizes[0][1] < 8.5
+        with pytest.raises(plots.FigureTextTooSmall, match="at least 1[67].[0-9] pt"):
+            plots.check_figure_text(fig, name="fig-old")
+    finally:
+        plt.close(fig)
+
+
+def test_hidden_text_does_not_count():
+    fig = line_figure(None, fontsize=6, visible=False)
+    try:
+        assert "note" not in dict(plots.phone_text_px(fig))
+        plots.check_figure_text(fig)
+    finally:
+        plt.close(fig)
+
+
+def test_a_kernel_cell_showing_a_small_text_figure_fails(tmp_path):
+    """In a notebook kernel (as when the book is built) the cell itself fails, shown or glued."""
+    root = str(ROOT)
+    cells = [
+        f"import sys; sys.path.insert(0, {root!r})\nfrom book.runtime import setup\nsetup(tensorflow=False)",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()",
+        "from myst_nb import glue\nfig, ax = plt.subplots()\nax.plot([1, 2])\n"
+        "ax.text(0, 1.5, 'small', fontsize=8)\nglue('g', fig, display=False)\nplt.close(fig)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "python3", "language": "python"}
+    client = nbclient.NotebookClient(
+        nb, timeout=120, allow_errors=False, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as error:
+        client.execute()
+    assert "FigureTextTooSmall" in str(error.value) and "'small' at" in str(error.value)
+    shown = nb.cells[1].outputs
+    image = [o for o in shown if "image/png" in o.get("data", {})]
+    assert image, "the compliant figure is shown"
+    width = image[0]["metadata"]["image/png"]["width"]
+    assert width <= 5 * plots.CSS_PX_PER_INCH, "shown at its natural size (a double-resolution PNG)"
+    assert not [o for o in shown if o.output_type == "error"]
+
+
+def test_plotly_text_of_the_default_size_passes_and_small_text_fails():
+    plots.plotly_figure(figure(), div_id="ok")  # plotly's defaults: 12 px and up
+    small = figure()
+    small.update_layout(legend=dict(font=dict(size=9)))
+    with pytest.raises(plots.FigureTextTooSmall, match=r"small-legend: .*legend.font = 9 px"):
+        plots.plotly_figure(small, div_id="small-legend")
