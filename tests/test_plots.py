@@ -114,8 +114,7 @@ def test_hidden_text_does_not_count():
         plt.close(fig)
 
 
-def test_a_kernel_cell_showing_a_small_text_figure_fails(tmp_path):
-    """In a notebook kernel (as when the book is built) the cell itself fails, shown or glued."""
+def small_text_notebook():
     root = str(ROOT)
     cells = [
         f"import sys; sys.path.insert(0, {root!r})\nfrom book.runtime import setup\nsetup(tensorflow=False)",
@@ -125,6 +124,19 @@ def test_a_kernel_cell_showing_a_small_text_figure_fails(tmp_path):
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "python3", "language": "python"}
+    return nb
+
+
+def test_the_build_sets_the_strict_figure_check_in_every_kernel():
+    from book.site.execute import KERNEL_ENV
+
+    assert KERNEL_ENV[plots.STRICT_FIGURES_ENV] == "1"
+
+
+def test_a_kernel_cell_showing_a_small_text_figure_fails(tmp_path, monkeypatch):
+    """In a notebook kernel of a book build the cell itself fails, shown or glued."""
+    monkeypatch.setenv(plots.STRICT_FIGURES_ENV, "1")
+    nb = small_text_notebook()
     client = nbclient.NotebookClient(
         nb, timeout=120, allow_errors=False, resources={"metadata": {"path": str(tmp_path)}}
     )
@@ -139,9 +151,48 @@ def test_a_kernel_cell_showing_a_small_text_figure_fails(tmp_path):
     assert not [o for o in shown if o.output_type == "error"]
 
 
+def test_a_readers_kernel_draws_small_text_figures_as_asked(tmp_path, monkeypatch):
+    """Live Code: a reader's own figure is not the book's; it is shown, nothing fails."""
+    monkeypatch.delenv(plots.STRICT_FIGURES_ENV, raising=False)
+    nb = small_text_notebook()
+    nbclient.NotebookClient(
+        nb, timeout=120, allow_errors=False, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    glued = nb.cells[2].outputs
+    assert not [o for o in glued if o.output_type == "error"]
+
+
 def test_plotly_text_of_the_default_size_passes_and_small_text_fails():
     plots.plotly_figure(figure(), div_id="ok")  # plotly's defaults: 12 px and up
     small = figure()
     small.update_layout(legend=dict(font=dict(size=9)))
     with pytest.raises(plots.FigureTextTooSmall, match=r"small-legend: .*legend.font = 9 px"):
         plots.plotly_figure(small, div_id="small-legend")
+
+
+def test_figures_are_palette_pngs_of_a_third_the_size():
+    import base64
+    import io
+
+    import numpy as np
+    from IPython.core.pylabtools import retina_figure
+    from PIL import Image
+
+    plots.use_book_style()
+    fig, ax = plt.subplots()
+    x = np.linspace(0, 10, 400)
+    for k in range(4):
+        ax.plot(x, np.sin(x + k), label=f"line {k}")
+    ax.legend()
+    try:
+        data, _ = retina_figure(fig, base64=True)
+    finally:
+        plt.close(fig)
+    compact = plots.compact_png(data)
+    image = Image.open(io.BytesIO(base64.b64decode(compact)))
+    assert image.mode == "P" and len(image.getcolors(256)) <= 256
+    assert len(compact) < len(data) / 2
+    original = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA"), dtype=int)
+    assert image.size == (original.shape[1], original.shape[0])
+    # every pixel keeps its colour closely (no dithering noise)
+    assert np.abs(np.asarray(image.convert("RGBA"), dtype=int) - original).mean() < 2

@@ -371,7 +371,9 @@ def _remember_cached_times(app, exception):
 #: wait for each other (measured here: one NumPy LSTM forward and backward pass took
 #: 0.14 s of CPU with one thread and 2.0 s with two, on a loaded 2-core machine).
 #: One thread also keeps NumPy's sums in one order, whatever the machine's cores.
-KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+#: ``BOOK_STRICT_FIGURES``: a figure whose text would be too small on a phone fails its
+#: cell (``book.plots``); only in the build, not in a reader's Live Code kernel.
+KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "BOOK_STRICT_FIGURES": "1"}
 
 
 def setup(app):
