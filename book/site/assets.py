@@ -200,8 +200,38 @@ def is_mathjax_script(filename: str, body: str = "") -> bool:
     return "mathjax" in filename.lower() or body.lstrip().startswith(("window.MathJax", "MathJax."))
 
 
+#: The one page script that must run where it stands in ``<head>``: the inline
+#: ``DOCUMENTATION_OPTIONS.pagename = ...`` that follows it uses what it defines.
+SYNCHRONOUS_SCRIPTS = ("documentation_options.js",)
+
+
+def deferred(js):
+    """``js`` (a Sphinx ``_JavaScript``) loaded with ``defer``, if it is a file loaded in the
+    ordinary, blocking way; anything else (inline, ``async``, ``defer``, a module, not
+    JavaScript, :data:`SYNCHRONOUS_SCRIPTS`) as it is."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    name = os.fspath(js.filename or "")
+    attributes = js.attributes
+    if (
+        not name
+        or "body" in attributes
+        or {"async", "defer"} & set(attributes)
+        or attributes.get("type", "text/javascript") not in ("text/javascript", "")
+        or name.split("?")[0].endswith(SYNCHRONOUS_SCRIPTS)
+    ):
+        return js
+    return _JavaScript(js.filename, priority=js.priority, **{**attributes, "defer": "defer"})
+
+
 def _tidy_scripts(app, pagename, templatename, context, doctree):
-    """Write each script of a page once, and no MathJax.
+    """Write each script of a page once, deferred, and no MathJax.
+
+    - The extensions' scripts (copy buttons, toggles, tabs, Sphinx's own) are written in
+      ``<head>`` without ``defer``: each one held up the first paint of the page on a slow
+      network. They all wait for the document anyway (``DOMContentLoaded``), and
+      deferred scripts still run in their order, after the inline settings written
+      between them (:func:`deferred`).
 
     - Sphinx 7.4 keeps an inline script added with ``app.add_js_file(None, body=...)``
       after the builder started twice (once named ``None``, once ``''``), so pages
@@ -231,7 +261,7 @@ def _tidy_scripts(app, pagename, templatename, context, doctree):
         key = (name, tuple(sorted(js.attributes.items())))
         if key not in seen:
             seen.add(key)
-            kept.append(js)
+            kept.append(deferred(js))
     scripts[:] = kept
 
 
