@@ -16,14 +16,15 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
   them, and keeps the outputs in the notebooks readers download;
 - :mod:`book.site.meta` -- meta description, Open Graph / Twitter cards, favicon, the
   redirect page, one search field (:mod:`book.site.audit` runs Lighthouse: ``make audit``);
-- :mod:`book.site.explorer` -- the ``{lstm-explorer}`` directive (chapter 4).
+- :mod:`book.site.explorer` -- the ``{lstm-explorer}`` directive (chapter 4);
+- :mod:`book.site.fonts` -- the theme's icon fonts cut down to the icons the site shows.
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, execute, explorer, freshness, mathrender, meta, quiz, thebe
+    from book.site import a11y, assets, execute, explorer, fonts, freshness, mathrender, meta, quiz, thebe
 
     quiz.setup(app)
     assets.setup(app)
@@ -34,4 +35,5 @@ def setup(app):
     execute.setup(app)
     meta.setup(app)
     explorer.setup(app)
+    fonts.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
