@@ -350,3 +350,14 @@ def test_screenshot_saved(reports, name):
 
     shot = reports(name).screenshot
     assert shot and Path(shot).stat().st_size > 10_000, f"{name}: no screenshot"
+
+
+def test_the_search_page_finds_a_chapter_without_errors(offline_page, site_url):
+    """The search page runs Sphinx's search (its scripts must not be deferred there)."""
+    page = offline_page
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site_url}/search.html?q=forget+gate", wait_until="load")
+    page.wait_for_selector("#search-results li", timeout=30_000)
+    assert page.locator("#search-results li").count() > 0
+    assert errors == []

@@ -261,7 +261,9 @@ def _tidy_scripts(app, pagename, templatename, context, doctree):
         key = (name, tuple(sorted(js.attributes.items())))
         if key not in seen:
             seen.add(key)
-            kept.append(deferred(js))
+            # The search page: Sphinx's template loads searchtools.js there without
+            # `defer`, and it calls doctools.js's `_ready` at once: nothing is deferred.
+            kept.append(js if pagename == "search" else deferred(js))
     scripts[:] = kept
 
 
