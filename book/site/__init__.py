@@ -17,14 +17,16 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 - :mod:`book.site.meta` -- meta description, Open Graph / Twitter cards, favicon, the
   redirect page, one search field (:mod:`book.site.audit` runs Lighthouse: ``make audit``);
 - :mod:`book.site.explorer` -- the ``{lstm-explorer}`` directive (chapter 4);
-- :mod:`book.site.fonts` -- the theme's icon fonts cut down to the icons the site shows.
+- :mod:`book.site.fonts` -- the theme's icon fonts cut down to the icons the site shows;
+- :mod:`book.site.csspurge` -- the theme's stylesheet cut down to the rules the site uses
+  (after :mod:`book.site.fonts`, which reads the stylesheet's icon rules).
 """
 
 from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, execute, explorer, fonts, freshness, mathrender, meta, quiz, thebe
+    from book.site import a11y, assets, csspurge, execute, explorer, fonts, freshness, mathrender, meta, quiz, thebe
 
     quiz.setup(app)
     assets.setup(app)
@@ -36,4 +38,5 @@ def setup(app):
     meta.setup(app)
     explorer.setup(app)
     fonts.setup(app)
+    csspurge.setup(app)  # after fonts: both run at build-finished, in this order
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
