@@ -361,3 +361,31 @@ def test_the_search_page_finds_a_chapter_without_errors(offline_page, site_url):
     page.wait_for_selector("#search-results li", timeout=30_000)
     assert page.locator("#search-results li").count() > 0
     assert errors == []
+
+
+# Where the magnifier icon ends and where the query's text starts, in CSS px.
+ICON_AND_TEXT = """
+(form) => {
+  const icon = form.querySelector('.fa-magnifying-glass');
+  const input = form.querySelector('input.form-control');
+  const box = input.getBoundingClientRect();
+  const style = getComputedStyle(input);
+  return { iconRight: icon.getBoundingClientRect().right,
+           textLeft: box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft) };
+}
+"""
+
+
+@pytest.mark.parametrize("where", ["search page", "search dialog"])
+def test_the_magnifier_does_not_cover_the_query(offline_page, site_url, where):
+    page = offline_page
+    if where == "search page":
+        page.goto(f"{site_url}/search.html", wait_until="load")
+        form = page.locator(".bd-search-container form.bd-search").first
+    else:
+        page.goto(f"{site_url}/chapters/01_sequences.html", wait_until="load")
+        page.keyboard.press("Control+k")
+        form = page.locator("#pst-search-dialog[open] form.bd-search")
+        form.wait_for(state="visible")
+    found = form.evaluate(ICON_AND_TEXT)
+    assert found["iconRight"] <= found["textLeft"], found
