@@ -174,6 +174,14 @@ def screenshot_name(page_name: str) -> str:
     return page_name.replace("/", "__") + ".png"
 
 
+#: True once every scrollable box that pydata-sphinx-theme gives a tab stop (its
+#: ``addTabStopsToScrollableElements``: code, outputs, tables) has it.
+TAB_STOPS_SET = """
+() => [...document.querySelectorAll('pre, .cell_output > .output, .pst-scrollable-table-container')]
+  .every((el) => !(el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight) || el.tabIndex === 0)
+"""
+
+
 def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -195,6 +203,12 @@ def inspect_page(browser, site_url: str, build_dir, name: str) -> PageReport:
             figure.locator("svg.main-svg").first.wait_for(timeout=10_000)
         page.evaluate("window.scrollTo(0, 0)")
         report.figures = page.evaluate(PLOTLY_INFO)
+        # The theme makes each scrollable box keyboard-focusable 300 ms after the page last
+        # changed (a drawn figure changes it): let it, so that axe sees the page a reader has.
+        try:
+            page.wait_for_function(TAB_STOPS_SET, timeout=5_000)
+        except Exception:
+            pass  # axe reports the box that stayed unfocusable (scrollable-region-focusable)
 
         shots = build_dir / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
