@@ -56,7 +56,9 @@ def test_a_site_keeps_the_rules_its_pages_and_scripts_use(tmp_path):
     assert ".tooltip-arrow{" in out and ".jp-OutputArea-output{" in out
     # custom properties, fonts and animations stay
     assert "--unused-variable:1px" in out and "@font-face" in out and "@keyframes" in out
-    assert sizes["before"] == len(SOURCE_CSS) and sizes["after"] < sizes["before"] and sizes["rejected"] == 1  # ".unused", counted once
+    assert (
+        sizes["before"] == len(SOURCE_CSS) and sizes["after"] < sizes["before"] and sizes["rejected"] == 1
+    )  # ".unused", counted once
 
 
 def test_each_build_starts_from_the_original(tmp_path):

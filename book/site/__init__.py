@@ -26,7 +26,19 @@ from __future__ import annotations
 
 
 def setup(app):
-    from book.site import a11y, assets, csspurge, execute, explorer, fonts, freshness, mathrender, meta, quiz, thebe
+    from book.site import (
+        a11y,
+        assets,
+        csspurge,
+        execute,
+        explorer,
+        fonts,
+        freshness,
+        mathrender,
+        meta,
+        quiz,
+        thebe,
+    )
 
     quiz.setup(app)
     assets.setup(app)

@@ -76,7 +76,9 @@ def content_files(site: Path) -> list[str]:
     return pages + scripts
 
 
-def purge(site: Path, *, source: Path | None = None, srcdir: str | Path | None = None, node: str = "node") -> dict:
+def purge(
+    site: Path, *, source: Path | None = None, srcdir: str | Path | None = None, node: str = "node"
+) -> dict:
     """Rewrite ``site``'s theme stylesheet from ``source`` (the theme's original) with only
     the rules ``site`` can use; return ``{"before": bytes, "after": bytes, "rejected": selectors}``."""
     source = source or theme_stylesheet()
@@ -92,7 +94,12 @@ def purge(site: Path, *, source: Path | None = None, srcdir: str | Path | None =
     env = dict(os.environ, NODE_PATH=str(package.parent))
     try:
         proc = subprocess.run(
-            [node, str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True, env=env, check=False
+            [node, str(SCRIPT)],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
     except OSError as err:
         raise PurgeError(
