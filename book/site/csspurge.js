@@ -18,14 +18,7 @@ const fs = require("fs");
 const { PurgeCSS } = require("purgecss");
 const { version } = require("purgecss/package.json");
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    process.stdin.on("data", (chunk) => chunks.push(chunk));
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
-}
+const { readStdin } = require("./read_stdin.js");
 
 async function main() {
   const request = JSON.parse(await readStdin());

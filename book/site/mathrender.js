@@ -32,14 +32,7 @@ const { VERSION } = require("mathjax-full/js/components/version.js");
 const EXCLUDED = new Set(["noerrors", "noundefined", "html"]);
 const PACKAGES = AllPackages.filter((name) => !EXCLUDED.has(name));
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    process.stdin.on("data", (chunk) => chunks.push(chunk));
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
-}
+const { readStdin } = require("./read_stdin.js");
 
 // Groups MathJax keeps for its own CSS rules or behaviour: never unwrapped.
 const KEEP_GROUPS = new Set(["mtable", "mlabeledtr", "mtr", "mtd", "merror", "maction", "menclose", "mphantom"]);
