@@ -1,8 +1,9 @@
 """book.site.csspurge: the theme's stylesheet keeps every rule the site can use, and little else.
 
 The unit tests run the real PurgeCSS (Node, npm ``purgecss``) on a tiny site; the last
-tests check the built site: every class that a page carries and the theme styles keeps
-its rules, the dark mode and the tooltips keep theirs, and the stylesheet shrank.
+tests check the built site: every selector of the theme's original stylesheet that matches
+an element of a loaded page (in Chromium) is in the served one, the dark mode and the
+tooltips keep their rules, and the stylesheet shrank.
 """
 
 from __future__ import annotations
