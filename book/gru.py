@@ -1,4 +1,4 @@
-"""A from-scratch GRU layer in NumPy, the GRU of chapter 7 (``ch-where_next``).
+"""A from-scratch GRU layer in NumPy, the GRU of the chapter "Where next" (``ch-where_next``).
 
 It computes exactly what ``keras.layers.GRU`` computes with its defaults
 (``reset_after=True``, sigmoid gates, tanh candidate), in the chapter's

@@ -199,10 +199,10 @@ def test_quiz_parameter_counts_agree_with_keras(keras_modules):
 
     assert _numeric_answer("04_lstm_equations", "LSTM(16) layer") == count(keras.layers.LSTM(16))
     assert _numeric_answer("04_lstm_equations", "LSTM(16) layer") == lstm_param_count(4, 16)
-    assert _numeric_answer("08_where_next", "parameters does a `Bidirectional`") == count(
+    assert _numeric_answer("09_where_next", "parameters does a `Bidirectional`") == count(
         keras.layers.Bidirectional(keras.layers.LSTM(16))
     )
-    assert _numeric_answer("08_where_next", "GRU(16) layer") == count(keras.layers.GRU(16))
+    assert _numeric_answer("09_where_next", "GRU(16) layer") == count(keras.layers.GRU(16))
 
 
 def test_quiz_cell_state_arithmetic():
