@@ -412,3 +412,94 @@ def test_every_string_that_validates_renders_to_the_builds_markup_only():
             else:
                 assert set(attrs) <= {"class"}, (text, out)
     assert accepted > 500  # the alphabet makes enough valid strings to mean something
+
+
+# ------------------------------------------------------------------ what MathJax writes for the allowlist
+
+#: A use of each allowed command (a bare ``\name x`` for the others).
+USES = {
+    "begin": r"\begin{pmatrix} a & b \end{pmatrix}",
+    "end": r"\begin{cases} a & b \end{cases}",
+    "left": r"\left( x \right)",
+    "right": r"\left[ x \right]",
+    "frac": r"\frac{a}{b}",
+    "dfrac": r"\dfrac{a}{b}",
+    "sqrt": r"\sqrt{x}",
+    "text": r"\text{loss}",
+    "mathrm": r"\mathrm{d}x",
+    "mathbb": r"\mathbb{R}",
+    "operatorname": r"\operatorname{tanh} x",
+    "underbrace": r"\underbrace{a + b}_{c}",
+    "big": r"\big( x \big)",
+    "Big": r"\Big( x \Big)",
+}
+
+
+def test_every_allowed_command_typesets_to_markup_the_site_accepts():
+    from book.site import mathrender
+    from book.site.mathrender import Formula
+
+    formulas = [Formula(USES.get(name, f"\\{name} x"), False) for name in sorted(quiztext.TEX_COMMANDS)]
+    formulas += [Formula(rf"\begin{{{env}}} a \\ b \end{{{env}}}", True) for env in quiztext.TEX_ENVIRONMENTS]
+    formulas += [Formula(rf"a \{symbol} b", False) for symbol in quiztext.TEX_SYMBOLS - {"\\"}]
+    result = mathrender.typeset(formulas)
+    assert result.errors == {}
+    for formula, markup in result.html.items():
+        assert mathrender.unsafe_markup(markup) is None, formula
+
+
+BUILD_PROBES = [
+    r"\mmlToken{mi}[href='javascript:alert(document.domain)']{x}",
+    r"\mmlToken{mi}[style='background-image:url(https://example.org/x)']{x}",
+    r"\bbox[background-image:url(https://example.org/x)]{x}",
+    r"\href{javascript:alert(1)}{x}",
+    r"\require{html}\href{javascript:alert(1)}{x}",
+    r"\class{btn-launch-thebe}{x}",
+    r"\style{background:url(https://example.org/x)}{x}",
+    r"\color{url(https://example.org/#a)}{x}",
+    r"\unicode[serif]{x41}",
+    r"\texttip{x}{y}",
+    r"a \bmod b",
+]
+
+
+@pytest.mark.parametrize("tex", BUILD_PROBES)
+def test_a_chapter_formula_cannot_write_links_styles_or_attributes(tex):
+    """Chapters are not validated like quizzes; the maths pass itself refuses these."""
+    from book.site import mathrender
+    from book.site.mathrender import Formula
+
+    result = mathrender.typeset([Formula(tex)])
+    assert Formula(tex) in result.errors and not result.html, result.html
+
+
+UNSAFE = [
+    (
+        '<mjx-container class="MathJax"><svg><a href="javascript:alert(1)"><g></g></a></svg></mjx-container>',
+        "<a>",
+    ),
+    ('<mi href="javascript:alert(1)">x</mi>', "href="),
+    ('<mi style="background-image:url(https://example.org/x)">x</mi>', "style="),
+    ('<mi style="background-image:URL (https://example.org/x)">x</mi>', "style"),
+    ('<g fill="url(https://example.org/#a)"></g>', "fill="),
+    ('<use xlink:href="https://example.org/x.svg#a"></use>', "reference to"),
+    ('<use xlink:href="data:image/svg+xml,x"></use>', "reference to"),
+    ('<mi style="color:red">x</mi>', "the style"),
+    ('<mi style="position: relative; background: red">x</mi>', "the style"),
+    ('<mi class="btn-launch-thebe">x</mi>', "the class"),
+    ('<mi id="main-content">x</mi>', "the id"),
+    ('<mi onclick="x">x</mi>', "onclick"),
+    ('<mglyph src="https://example.org/x.png"></mglyph>', "<mglyph>"),
+    ("<maction actiontype='toggle'></maction>", "<maction>"),
+    ("<svg><image href='https://example.org/x.png'></image></svg>", "<image>"),
+    ("<svg><foreignObject><div></div></foreignObject></svg>", "<foreignobject>"),
+    ("<svg><style>*{}</style></svg>", "<style>"),
+]
+
+
+@pytest.mark.parametrize("markup, words", UNSAFE, ids=[u[1] + str(i) for i, u in enumerate(UNSAFE)])
+def test_unsafe_math_markup_is_named(markup, words):
+    from book.site import mathrender
+
+    why = mathrender.unsafe_markup(markup)
+    assert why and words in why, why
