@@ -47,7 +47,7 @@ $(STAMP): requirements.txt $(LOCK) pyproject.toml
 
 # npm ci checks every package against package-lock.json's integrity hashes; npmcheck then
 # records the files the build uses, which the build checks before it uses them.
-$(NPM_STAMP): package.json package-lock.json
+$(NPM_STAMP): package.json package-lock.json book/site/npmcheck.py
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	$(PYTHON) book/site/npmcheck.py record

@@ -311,34 +311,31 @@ def test_live_code_starts_under_the_policy(
     """The page's own policy, with only its kernel hosts (the BinderHub's) replaced by the
     local Jupyter server the test uses instead: thebe loads from its unpkg folder (answered
     from the npm package), its kernel connects, the setup cell runs; nothing is blocked."""
-    from test_thebe import QUIZ_CLASS, live_chapter, press_live_code, wait_until_run
-    from thebe_support import thebe_shim, unpkg_handler
+    from test_thebe import BINDERHUB, live_chapter
+    from thebe_support import page_for_local_kernel
 
     page = offline_page
     messages = watched(page)
     docname = live_chapter(built_site)
-    server = local_kernel_server.base_url.rstrip("/")
-    hosts = csp.kernel_sources("https://mybinder.org", [])
-    replaced = []
+    with page_for_local_kernel(built_site.html, docname, local_kernel_server, BINDERHUB) as path:
+        _start_live_code(page, messages, f"{site_url}/{path}", thebe_lib, local_kernel_server)
 
-    def with_local_kernel(route):
-        response = route.fetch()
-        body = response.text()
-        policy = BUILT.search(body).group(1)
-        swapped = policy.replace(" ".join(hosts), f"{server} {server.replace('http://', 'ws://')}")
-        replaced.append(swapped != policy)
-        route.fulfill(response=response, body=body.replace(policy, swapped))
 
-    page.route(f"{site_url}/{docname}.html", with_local_kernel)
+def _start_live_code(page, messages, url, thebe_lib, local_kernel_server):
+    from test_thebe import QUIZ_CLASS, press_live_code, wait_until_run
+    from thebe_support import thebe_shim, unpkg_handler
+
     page.unpkg_served = []
     page.route("https://unpkg.com/**", unpkg_handler(thebe_lib, page.unpkg_served))
     page.add_init_script(thebe_shim(local_kernel_server))
-    page.goto(f"{site_url}/{docname}.html")
-    assert replaced == [True], "the page's policy did not name the BinderHub's hosts"
+    page.goto(url)
     page.wait_for_function(
         f"() => [...document.querySelectorAll('.{QUIZ_CLASS}')].every((q) => q.getAttribute('data-rendered'))"
     )
-    press_live_code(page)
+    try:
+        press_live_code(page)
+    except AssertionError as err:
+        raise AssertionError(f"{err}; violations: {violations(page, messages)}") from None
     init_box = page.locator("article .tag_thebe-init .thebe-cell").first
     state = wait_until_run(page, init_box, None)
     assert not state["errors"], state["errors"]
@@ -346,3 +343,39 @@ def test_live_code_starts_under_the_policy(
     served = [u.rsplit("/", 1)[-1] for u in page.unpkg_served]
     assert "index.js" in served, served
     assert violations(page, messages) == [], violations(page, messages)
+
+
+#: What a page with smuggled content would try; none of it may run.
+SMUGGLED = (
+    "<script>window.__ran.push('inline script')</script>"
+    "<img src=x onerror=\"window.__ran.push('onerror')\" alt=''>"
+    '<a id="smuggled-link" href="javascript:window.__ran.push(\'javascript: link\')">x</a>'
+    "<svg><a id='smuggled-svg-link' href=\"javascript:window.__ran.push('svg link')\"><text y='10'>x</text></a></svg>"
+    '<div style="background-image:url(https://example.org/tracker.png)">styled</div>'
+    "<img src='https://example.org/pixel.png' alt=''>"
+)
+
+
+@pytest.mark.browser
+def test_the_policy_stops_what_content_could_smuggle_in(request, built_site, offline_page, site_url):
+    """A copy of a built page with script, handlers, javascript: links and requests to
+    another host added to its content: the browser runs none of it and requests nothing."""
+    page = offline_page
+    messages = watched(page)
+    page.add_init_script("window.__ran = [];")
+    original = built_site.html / "intro.html"
+    copy = original.with_name("intro-smuggled.html")
+    text = original.read_text(encoding="utf-8")
+    copy.write_text(
+        text.replace('<article class="bd-article">', '<article class="bd-article">' + SMUGGLED, 1)
+    )
+    request.addfinalizer(lambda: copy.unlink(missing_ok=True))
+    page.goto(f"{site_url}/intro-smuggled.html", wait_until="load")
+    page.locator("#smuggled-link").click()
+    page.locator("#smuggled-svg-link").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__ran") == []
+    found = violations(page, messages)
+    assert any("script-src" in v for v in found), found
+    assert any("img-src" in v and "example.org" in v for v in found), found
+    assert not [u for u in page.blocked_requests if "example.org" in u], "the browser asked another host"

@@ -63,17 +63,22 @@ def test_chapter_page_carries_its_quiz(built_site, page):
 _TYPESET = re.compile(
     r'<span class="math"><mjx-container class="MathJax" jax="SVG".*?</mjx-container></span>', re.S
 )
-_SOURCE_MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$", re.S)
 
 
 def without_math(questions, typeset=False):
-    """The questions with each formula (typeset markup, or $...$ in the file) as "<math>"."""
+    """The questions as the page holds them, each formula as "<math>": from the page
+    (``typeset``: MathJax's markup replaced), or rendered from the file by the build's own
+    renderer (:func:`book.quiztext.render_questions`, formulas left out)."""
+    from book import quiztext
+
+    if not typeset:
+        questions = quiztext.render_questions(questions, lambda tex, display: "\0")
 
     def strip(value):
         if isinstance(value, str):
             if typeset:
                 return _TYPESET.sub("<math>", value)
-            return _SOURCE_MATH.sub("<math>", value).replace("\\$", "&#36;")
+            return value.replace('<span class="math">\0</span>', "<math>")
         if isinstance(value, list):
             return [strip(v) for v in value]
         if isinstance(value, dict):
