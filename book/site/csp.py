@@ -257,8 +257,8 @@ def _html_page_context(app, pagename, templatename, context, doctree):
     problems, scripts = content_problems(context.get("body") or "")
     for problem in problems:
         logger.warning(
-            "book.site.csp: page %s has %s: the site's Content-Security-Policy blocks it in the browser, "
-            "and content may not carry it",
+            "book.site.csp: page %s has %s: a page's content may carry no script, handler, frame, plugin or "
+            "document of another site (see book/site/csp.py)",
             pagename,
             problem,
             location=pagename,

@@ -12,9 +12,9 @@ truncated ``plotly-basic.min.js`` gave "build succeeded" and a figure that never
   found by the lock's integrity hash; it does right after ``npm ci``), the tarball is first
   checked against that hash and every installed file against the tarball's copy.
 - **verify** (:func:`verify`, when the build starts, :mod:`book.site.assets`): the lock is
-  the one the record was made from, each package has the lock's version, and each file
-  is the one recorded (a file whose size and modification time are unchanged is not
-  hashed again: an unchanged rebuild stats the files only). Anything else stops the build
+  the one the record was made from, each package has the lock's version, no file was
+  added or removed, and each file's SHA-256 is the one recorded (3,959 files, 45 MB:
+  0.13 s on the build machine). Anything else stops the build
   with the file's name and the fix: ``rm -rf node_modules && make book`` (``make`` runs
   ``npm ci`` again when ``node_modules`` is gone; running ``make book`` alone would not,
   its stamp being there).
@@ -143,7 +143,7 @@ def record(root: Path) -> dict:
         files = {}
         for file in _files(folder):
             stat = file.stat()
-            files[file.relative_to(folder).as_posix()] = [stat.st_size, stat.st_mtime_ns, _sha256(file)]
+            files[file.relative_to(folder).as_posix()] = [stat.st_size, _sha256(file)]
         manifest["packages"][path] = {"version": entry.get("version"), "files": files}
     (root / "node_modules" / MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True) + "\n")
     manifest["checked_against_tarballs"] = checked
@@ -183,16 +183,16 @@ def verify(root: Path) -> int:
         if present != set(entry["files"]):
             extra = sorted(present ^ set(entry["files"]))[:3]
             raise NpmCheckError(f"{folder} has files added or missing ({', '.join(extra)}); {FIX}")
-        for name, (size, mtime_ns, digest) in entry["files"].items():
+        for name, (size, digest) in entry["files"].items():
             file = folder / name
-            stat = file.stat()
+            actual = file.stat().st_size
             count += 1
-            if stat.st_size == size and stat.st_mtime_ns == mtime_ns:
-                continue
-            if stat.st_size != size or _sha256(file) != digest:
+            if actual != size or _sha256(file) != digest:
+                what = (
+                    f"{actual:,} bytes, {size:,} expected" if actual != size else "other content, same size"
+                )
                 raise NpmCheckError(
-                    f"{file} is not what `npm ci` installed from package-lock.json "
-                    f"({stat.st_size:,} bytes, {size:,} expected, or other content); {FIX}"
+                    f"{file} is not what `npm ci` installed from package-lock.json ({what}); {FIX}"
                 )
     return count
 
