@@ -252,7 +252,8 @@ def scenario(tmp_path_factory):
     build("broken_again")  # nothing changed since the failed build
 
     bad_math = json.loads(original)
-    bad_math[0]["question"] = "Which is right: $\\frac{1}{$?"
+    # (valid for the quiz's own check, braces balanced and commands allowed; not for MathJax)
+    bad_math[0]["question"] = "Which is right: $a^b^c$?"
     quiz_file.write_text(json.dumps(bad_math, indent=1))
     build("bad_math")
 
@@ -260,6 +261,14 @@ def scenario(tmp_path_factory):
     build("missing")
 
     quiz_file.write_text(original)
+    page = book / "chapters" / "with_quiz.md"
+    text = page.read_text()
+    page.write_text(
+        text.replace("This paragraph follows the quiz.", '<img src="x" onerror="alert(1)" alt="">')
+    )
+    build("hostile_content")
+    page.write_text(text)
+
     build("restored")
     return steps
 
@@ -283,7 +292,7 @@ def test_a_formula_mathjax_cannot_typeset_fails_the_build_naming_the_page(scenar
     site = scenario["bad_math"]
     assert site.returncode != 0
     assert (
-        "chapters/with_quiz: MathJax cannot typeset the formula '\\\\frac{1}{': Missing close brace"
+        "chapters/with_quiz: MathJax cannot typeset the formula 'a^b^c': Double exponent: use braces to clarify"
         in site.log
     ), site.log[-3000:]
 
@@ -316,6 +325,16 @@ def test_missing_quiz_file_fails_the_build_naming_it(scenario):
     site = scenario["missing"]
     assert site.returncode != 0
     assert f"quizzes/{scenario['name']}.json: no such quiz file" in site.log
+
+
+def test_content_that_would_run_script_fails_the_build_naming_the_page(scenario):
+    """Raw HTML with an event handler in a chapter (book/site/csp.py's check of a page's content)."""
+    site = scenario["hostile_content"]
+    assert site.returncode != 0
+    assert (
+        "book.site.csp: page chapters/with_quiz has an event attribute onerror='alert(1)' on <img>"
+        in re.sub(r"\x1b\[[0-9;]*m", "", site.log)
+    ), site.log[-3000:]
 
 
 def test_restored_quiz_builds_again(scenario):
