@@ -8,7 +8,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 BUILD  := _build
-# Stamps: the environment is (re)installed when a requirements file changes.
+# The Python environment is installed from hash-pinned lock files (every package, with the
+# SHA-256 of its files), compiled from requirements*.txt by `make lock` (tools/lock.py,
+# pip-tools): requirements.txt stays the list of direct pins (and what Binder installs).
+LOCK      := requirements-lock.txt
+DEV_LOCK  := requirements-dev-lock.txt
+PIP       := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Stamps: the environment is (re)installed when a requirements or lock file changes.
 STAMP     := $(VENV)/.stamp-requirements
 DEV_STAMP := $(VENV)/.stamp-requirements-dev
 JB_FLAGS  := -W -n --keep-going
@@ -17,28 +23,46 @@ JB_FLAGS  := -W -n --keep-going
 # when it changes.
 NPM_STAMP := node_modules/.stamp-package-lock
 
-.PHONY: book test test-fast setup setup-dev chromium clean serve audit
+.PHONY: book test test-fast setup setup-dev chromium clean serve audit lock check-lock
 
 setup: $(STAMP) $(NPM_STAMP)
 setup-dev: $(DEV_STAMP) $(NPM_STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+## make check-lock: do the lock files agree with requirements*.txt?
+check-lock:
+	@$(PYTHON) tools/lock.py --check
+
+# Every package at the lock's version, each file checked against the lock's hashes (pip
+# itself, setuptools and wheel too); then the book package, built with that setuptools.
+$(STAMP): requirements.txt $(LOCK) pyproject.toml
+	@$(PYTHON) tools/lock.py --check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(PIP) --require-hashes --no-deps -r $(LOCK)
+	$(PIP) --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@# Build matplotlib's font cache now, so that its one-off notice on stderr
 	@# never lands in a notebook (stderr in a page fails the build).
 	$(BIN)/python -c "import matplotlib.pyplot" >/dev/null 2>&1
 	@touch $@
 
-$(NPM_STAMP): package.json package-lock.json
+# npm ci checks every package against package-lock.json's integrity hashes; npmcheck then
+# records the files the build uses, which the build checks before it uses them.
+$(NPM_STAMP): package.json package-lock.json book/site/npmcheck.py
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
+	$(PYTHON) book/site/npmcheck.py record
 	@touch $@
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(DEV_STAMP): $(STAMP) requirements-dev.txt $(DEV_LOCK)
+	@$(PYTHON) tools/lock.py --check
+	$(PIP) --require-hashes --no-deps -r $(DEV_LOCK)
+	$(BIN)/python -m pip check
 	@touch $@
+
+## make lock: after editing requirements*.txt, compile the lock files (UPGRADE=1: newest releases)
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python tools/lock.py $(if $(UPGRADE),--upgrade,)
 
 ## make book: set up the environment and build the HTML site into _build/html
 book: $(STAMP) $(NPM_STAMP)
@@ -58,9 +82,11 @@ test: $(DEV_STAMP) $(NPM_STAMP) chromium
 test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-# Browser tests drive Debian's Chromium; install it when missing and we are root.
+# Browser tests drive Debian's Chromium (CHROME_PATH, default /usr/bin/chromium; never a
+# downloaded browser); install it when missing and we are root.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if [ -n "$${CHROME_PATH:-}" ] && [ -x "$${CHROME_PATH:-}" ]; then exit 0; fi; \
+	if ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
@@ -68,7 +94,7 @@ chromium:
 	  fi; \
 	fi
 
-## make clean: remove the build output and the execution cache
+## make clean: remove the build output and the execution cache (the fix for a corrupt cache)
 clean:
 	rm -rf $(BUILD)
 

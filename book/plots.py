@@ -296,13 +296,28 @@ def install_figure_check() -> None:
         shell.events.register("post_run_cell", _fail_cell)
 
 
+#: The class of the element that holds a plotly figure's data (JSON) in the page.
+PLOTLY_DATA_CLASS = "book-plotly-data"
+#: plotly's configuration of every figure: no toolbar (it covered the legend; drag-to-zoom and
+#: double-click-to-reset work without it, the captions say so), and the figure follows the width.
+PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
 def plotly_figure(fig, div_id: str):
     """Return an ``IPython.display.HTML`` object that shows ``fig`` on the static site.
+
+    The figure is data, not code: plotly.py's ``<div>`` with the figure's JSON (data,
+    layout, config) in a ``<script type="application/json">`` element, and no inline
+    script. The site's ``plotly_lazy.js`` draws it with plotly.js when it comes near the
+    viewport, and also draws a figure that a Live Code cell outputs; the pages'
+    Content-Security-Policy runs no inline script but the site's own.
 
     ``div_id`` must be unique on its page and stable, so that two builds write the
     same HTML (plotly otherwise draws a random id). Raises :class:`FigureTextTooSmall`
     if the figure sets a font under :data:`MIN_TEXT_PX` (:func:`check_plotly_text`).
     """
+    import json
+
     import plotly.io as pio
     from IPython.display import HTML
 
@@ -313,11 +328,21 @@ def plotly_figure(fig, div_id: str):
         include_plotlyjs=False,
         include_mathjax=False,
         div_id=div_id,
-        # No toolbar: it covered the legend, and drag-to-zoom / double-click-to-reset
-        # work without it (the captions say so).
-        config={"displayModeBar": False, "responsive": True},
+        config=PLOTLY_CONFIG,
     )
-    return HTML(f'<div class="{PLOTLY_CLASS}">{html}</div>')
+    # plotly.py's wrapper and sized <div>, without its inline script
+    start = html.index("<script")
+    end = html.index("</script>", start) + len("</script>")
+    spec = json.loads(pio.to_json(fig, validate=True))
+    spec["config"] = PLOTLY_CONFIG
+    data = json.dumps(spec, separators=(",", ":"), sort_keys=True)
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    figure = (
+        html[:start].rstrip()
+        + f'<script type="application/json" class="{PLOTLY_DATA_CLASS}">{data}</script>'
+        + html[end:].lstrip()
+    )
+    return HTML(f'<div class="{PLOTLY_CLASS}">{figure}</div>')
 
 
 def _font_sizes(node, path=""):

@@ -2,10 +2,15 @@
 
 A quiz is a JSON file in ``quizzes/`` in jupyterquiz's format (a list of
 questions), checked against the stricter schema ``book/quiz_schema.json`` plus
-two checks JSON Schema cannot express (``lo < hi`` in a numeric range, balanced
-``$...$`` math). Used by every chapter through the ``{quiz}`` directive
-(:mod:`book.site.quiz`, at build time), by the tests, and by :func:`show` in a
-plain Jupyter notebook.
+what JSON Schema cannot express: ``lo < hi`` in a numeric range, finite numbers, valid
+Unicode, a nesting depth, and the text of every question, answer and feedback, split by
+the one tokenizer the build's renderer uses too (:mod:`book.quiztext`: code spans, maths
+whose TeX commands are on an allowlist, links, no markup). Used by every chapter through
+the ``{quiz}`` directive (:mod:`book.site.quiz`, at build time), by the tests, and by
+:func:`show` in a plain Jupyter notebook.
+
+Validation is linear in the size of the file: a depth limit is checked before the JSON
+parser (which is recursive) runs, and no check uses a backtracking regular expression.
 
 Problems are reported as ``quizzes/03_lstm_cell.json: question 2, field
 'answers[1].feedback': must be a non-empty string``: questions are counted from
@@ -15,8 +20,8 @@ indices from 0, as in the JSON file.
 
 from __future__ import annotations
 
-import html
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from book import quiztext
 from book.paths import QUIZZES, ROOT
 
 #: The schema file (JSON Schema 2020-12).
@@ -53,29 +59,13 @@ COLORS: dict[str, str] = {
 }
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-# jupyterquiz turns $...$ into \(...\) and $$...$$ into \[...\]; \$ is a literal dollar.
-_DOUBLE_DOLLAR = re.compile(r"(?<!\\)\$\$")
-_DOLLAR = re.compile(r"(?<!\\)\$")
-
-# Markup. jupyterquiz puts question, answer, feedback and code text into the page
-# with innerHTML, so any tag in a quiz file would reach every reader's browser:
-# quiz text is plain text. After `<`, a letter, `/`, `!` or `?` opens a tag, an end
-# tag or a comment in HTML; `x < 1`, `a <= b` and `i<5` stay text.
-_TAG = re.compile(r"<[A-Za-z/!?]")
-# An event-handler attribute (onerror=, onclick = ...; every HTML event name has at
-# least three letters after "on"), refused anywhere in the text, except English words.
-_EVENT_ATTRIBUTE = re.compile(r"\bon([a-z]{3,})\s*=", re.IGNORECASE)
-_NOT_EVENTS = {"once", "ones", "only", "onset", "onto", "onward", "onwards"}
-# `code` spans: the course's quiz loader escapes their content (book/site/quiz_loader.js).
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
-# jupyterquiz's own link syntax (helpers.js, jaxify): [text](target) and <http...>.
-_MARKDOWN_LINK = re.compile(r"\[(.*?)\]\((.*?)\)")
-_AUTOLINK = re.compile(r"<https?://[^\s\"'<>`]+>")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_SAFE_SCHEMES = {"http", "https", "mailto"}
-_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f\"'<>`\\]")
-# MathJax's TeX links (\href{javascript:...}{x}) would bypass the link check.
-_TEX_LINK = re.compile(r"\\(?:href|url)(?![A-Za-z])")
+#: Nesting of a quiz file's JSON (a question's numeric range is 4 levels deep).
+MAX_DEPTH = 8
+#: Size of a quiz file (the course's are 5-15 KB).
+MAX_BYTES = 1_000_000
+#: The largest integer a browser's JavaScript holds exactly (2**53): quiz numbers are
+#: read by jupyterquiz in the page.
+MAX_SAFE_INTEGER = 2**53
 #: The text fields of a quiz: jupyterquiz inserts all of them as HTML.
 TEXT_FIELDS = ("question", "answer", "feedback", "code")
 
@@ -185,47 +175,20 @@ def _problems_of(error) -> list[Problem]:
 
 
 def markup_problem(text: str, *, code: bool = False) -> str | None:
-    """Why ``text`` (one text field of a quiz) is not plain text, or None if it is.
+    """The first reason ``text`` (one text field of a quiz) is refused, or None.
 
-    Refused: an HTML tag, end tag or comment (``<img``, ``</b``, ``<!--``), an event
-    attribute (``onerror=``), a link (``[text](target)``, ``<http...>``) whose target is
-    not a plain http(s) or mailto address, and TeX's ``\\href``/``\\url``. Allowed:
-    ``x < 1``, ``a <= b``, `` `code` `` (the loader escapes it), ``$math$`` and HTML
-    entities such as ``&lt;``. ``code=True`` is for the ``code`` fields, which
-    jupyterquiz inserts as they are (no backticks, no links).
+    See :func:`book.quiztext.text_problems`: an unclosed code span or formula, an HTML
+    tag, end tag or comment, an event attribute (``onerror=``), a link whose target is not
+    a plain http(s) or mailto address or a relative path, a TeX command outside the
+    allowlist. Allowed: ``x < 1``, ``a <= b``, `` `code` ``, ``$math$``, HTML entities such
+    as ``&lt;``. ``code=True`` is for the ``code`` fields (no backticks, links or maths).
     """
-    plain = text if code else _CODE_SPAN.sub("", text)
-    if not code:
-        plain = _AUTOLINK.sub("", plain)
-    tag = _TAG.search(plain)
-    if tag:
-        snippet = re.match(r"<[^\s>]{0,12}", plain[tag.start() :]).group(0)
-        return (
-            f"contains HTML markup ({snippet!r}): quiz text is plain text, put into the page as HTML; "
-            "write code in backticks, and a literal '<' before a letter as '&lt;'"
-        )
-    event = next(
-        (m for m in _EVENT_ATTRIBUTE.finditer(plain) if f"on{m.group(1).lower()}" not in _NOT_EVENTS), None
-    )
-    if event:
-        return f"contains an HTML event attribute ({event.group(0)!r}): quiz text is plain text"
-    if code:
-        return None
-    for match in _MARKDOWN_LINK.finditer(text):
-        target = html.unescape(match.group(2))
-        scheme = _SCHEME.match(target)
-        if _UNSAFE_IN_URL.search(target) or (scheme and scheme.group(1).lower() not in _SAFE_SCHEMES):
-            return (
-                f"has a link to {match.group(2)!r}: a link in a quiz goes to an http(s) or mailto address "
-                "or a relative path, without spaces or quotes"
-            )
-    if _TEX_LINK.search(text):
-        return "uses \\href or \\url in math: a quiz links with [text](https://...) instead"
-    return None
+    problems = quiztext.text_problems(text, code=code)
+    return problems[0] if problems else None
 
 
 def _extra_checks(questions: list) -> list[Problem]:
-    """What JSON Schema cannot say: lo < hi in ranges, balanced $ math and no markup in every text."""
+    """What JSON Schema cannot say: lo < hi in ranges, and every text field as :mod:`book.quiztext` reads it."""
     problems = []
     for q_index, question in enumerate(questions, start=1):
         texts = [("question", question.get("question"))]
@@ -245,31 +208,109 @@ def _extra_checks(questions: list) -> list[Problem]:
                         q_index, f"answers[{a_index}].range", f"must be [lo, hi] with lo < hi (got {rng!r})"
                     )
                 )
-        for field, text in texts:
-            if not isinstance(text, str):
-                continue
-            singles = _DOLLAR.findall(_DOUBLE_DOLLAR.sub("", text))
-            if len(_DOUBLE_DOLLAR.findall(text)) % 2 or len(singles) % 2:
-                problems.append(
-                    Problem(
-                        q_index, field, "has an unbalanced $ (math is written $...$; a dollar sign is \\$)"
-                    )
-                )
         for field, text, code in [*((f, t, False) for f, t in texts), *((f, t, True) for f, t in codes)]:
+            # one message per field, the first: the one to fix first
             why = markup_problem(text, code=code) if isinstance(text, str) else None
             if why:
                 problems.append(Problem(q_index, field, why))
     return problems
 
 
+class _Unreadable(float):
+    """A number of the file that a browser could not read back as it is written (``1e999``,
+    ``NaN``): kept, with its text, until :func:`_value_problems` names its question and field."""
+
+    def __new__(cls, text: str, value: float):
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+class _BigInteger(int):
+    """An integer beyond :data:`MAX_SAFE_INTEGER` (or too long to read), with its text."""
+
+    def __new__(cls, text: str, value: int):
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _Unreadable(text, value)
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > 20:  # also spares int() its quadratic conversion of a huge literal
+        return _BigInteger(text[:20] + "...", 0)
+    value = int(text)
+    return value if abs(value) <= MAX_SAFE_INTEGER else _BigInteger(text, value)
+
+
+def _parse_constant(name: str) -> float:
+    return _Unreadable(name, math.nan)
+
+
+def _value_problems(data: Any) -> list[Problem]:
+    """Every string valid Unicode for a page, every number finite and exact in a browser,
+    nesting at most :data:`MAX_DEPTH` deep (one pass, no recursion)."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, list, int]] = [(data, [], 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        question = path[0] + 1 if path and isinstance(path[0], int) else None
+        field = _field(path[1:] if question is not None else path)
+        if depth > MAX_DEPTH:
+            problems.append(Problem(question, field, f"is nested more than {MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(value, str):
+            why = quiztext.string_problem(value)
+            if why:
+                problems.append(Problem(question, field, why))
+        elif isinstance(value, bool) or value is None:
+            pass
+        elif isinstance(value, float):
+            text = getattr(value, "text", repr(value))
+            if not math.isfinite(value):
+                problems.append(
+                    Problem(
+                        question,
+                        field,
+                        f"is {text}, which is not a finite number (the page's quiz data could not hold it)",
+                    )
+                )
+        elif isinstance(value, int):
+            if abs(value) > MAX_SAFE_INTEGER or isinstance(value, _BigInteger):
+                text = getattr(value, "text", str(value))
+                problems.append(
+                    Problem(
+                        question,
+                        field,
+                        f"is {text}, larger than 2**53: a browser cannot hold this integer exactly",
+                    )
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                why = quiztext.string_problem(key) if isinstance(key, str) else None
+                if why:
+                    problems.append(Problem(question, field, f"has a field name that {why}"))
+                    continue
+                stack.append((item, [*path, key], depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((item, [*path, index], depth + 1))
+    return problems
+
+
 def validate(questions: Any, file: str = "<quiz>") -> list[dict]:
     """Check already-parsed quiz data; return it, or raise :class:`QuizError` listing every problem."""
-    problems: list[Problem] = []
-    for error in _validator().iter_errors(questions):
-        for problem in _problems_of(error):
-            # one message per field: the first (the most basic) is the one to fix first
-            if not any((p.question, p.field) == (problem.question, problem.field) for p in problems):
-                problems.append(problem)
+    problems = _value_problems(questions)
+    if not problems:
+        for error in _validator().iter_errors(questions):
+            for problem in _problems_of(error):
+                # one message per field: the first (the most basic) is the one to fix first
+                if not any((p.question, p.field) == (problem.question, problem.field) for p in problems):
+                    problems.append(problem)
     if not problems:
         problems = _extra_checks(questions)
     if problems:
@@ -279,8 +320,35 @@ def validate(questions: Any, file: str = "<quiz>") -> list[dict]:
     return questions
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
+def depth_problem(text: str) -> str | None:
+    """Why the JSON ``text`` is nested too deep to parse safely, or None (one linear pass).
+
+    Python's JSON parser recurses once per level: a file nested thousands deep would
+    crash it (``RecursionError``) before any message could name the file.
+    """
+    depth, in_string, escaped, line, line_start = 0, False, False, 1, 0
+    for i, c in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return (
+                    f"is nested more than {MAX_DEPTH} levels deep (line {line}, column {i - line_start + 1}): "
+                    "a quiz is a list of questions, each with a list of answers"
+                )
+        elif c in "]}":
+            depth -= 1
+        if c == "\n":
+            line, line_start = line + 1, i + 1
+    return None
 
 
 def quiz_path(name: str, quizzes: Path = QUIZZES) -> Path:
@@ -314,18 +382,35 @@ def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = N
     path = Path(quiz)
     file = display_name(path, root or ROOT)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise QuizError(
+                file, [Problem(None, "", f"is {size:,} bytes: a quiz file is at most {MAX_BYTES:,} bytes")]
+            )
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise QuizError(file, [Problem(None, "", "no such quiz file")]) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise QuizError(file, [Problem(None, "", f"cannot be read ({err})")]) from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise QuizError(
+            file,
+            [Problem(None, "", f"is not valid UTF-8 (byte {err.start}: {err.reason}); save it as UTF-8")],
+        ) from None
+    deep = depth_problem(text)
+    if deep:
+        raise QuizError(file, [Problem(None, "", deep)])
+    try:
+        data = json.loads(
+            text, parse_constant=_parse_constant, parse_float=_parse_float, parse_int=_parse_int
+        )
     except json.JSONDecodeError as err:
         raise QuizError(
             file, [Problem(None, "", f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")]
         ) from None
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise QuizError(file, [Problem(None, "", f"is not valid JSON ({err})")]) from None
     return validate(data, file)
 
@@ -346,7 +431,8 @@ def show(name: str, **kwargs):
 
     kwargs.setdefault("colors", COLORS)
     kwargs.setdefault("shuffle_answers", False)
-    display_quiz(load(name), **kwargs)
+    # the same HTML as on the site (book.quiztext), with the maths left to the notebook's MathJax
+    display_quiz(quiztext.render_questions(load(name), quiztext.notebook_typeset), **kwargs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

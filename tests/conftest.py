@@ -8,7 +8,10 @@ Environment knobs (for maintainers iterating on tests, never needed by CI):
 
 - ``BOOK_OUTPUT``: the folder whose ``_build/`` receives the build (default: the
   repository root, i.e. the same ``_build/html`` that ``make book`` writes).
-- ``BOOK_REUSE_BUILD=1``: use the existing ``_build/html`` instead of building.
+- ``BOOK_REUSE_BUILD=1``: use the existing ``_build/html`` instead of building (the
+  GitHub workflow's test job: the site its build job made, ``pytest -m site``).
+- ``CHROME_PATH``: the Chromium the browser tests drive (default Debian's
+  ``/usr/bin/chromium``; the GitHub runner's own Chrome there; never a downloaded browser).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROME_PATH") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -184,7 +187,9 @@ def keras_modules():
 def browser():
     """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium package (or set CHROME_PATH)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -221,6 +226,10 @@ def offline_page(browser):
     context.close()
 
 
+#: Fixtures that build the book again (not tests of the site that was built).
+REBUILDING_FIXTURES = {"second_build", "cache_only_build"}
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark and order the tests.
 
@@ -233,6 +242,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "built_site" in getattr(item, "fixturenames", ()) and "browser" not in item.keywords:
             item.add_marker(pytest.mark.slow)
+        # the tests of a finished site (``-m site``): they read the built book and build nothing again
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (
+            "built_site" in fixtures
+            and not fixtures & REBUILDING_FIXTURES
+            and "rebuilds" not in item.keywords
+        ):
+            item.add_marker(pytest.mark.site)
 
     def rank(item) -> int:
         if item.name == SECOND_BUILD_TEST:

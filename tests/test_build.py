@@ -73,6 +73,7 @@ def _cache_records(output):
     return {(r.pk, r.hashkey, r.created.isoformat()) for r in cache.list_cache_records()}
 
 
+@pytest.mark.rebuilds
 def test_unchanged_rebuild_executes_nothing(built_site):
     """A second build with nothing changed re-executes no notebook (asserted from jupyter-cache and the log)."""
     before = _cache_records(built_site.output)

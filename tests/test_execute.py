@@ -141,12 +141,13 @@ def test_an_edited_notebook_is_pending_again(fake_env):
 
 
 def test_a_failed_notebook_is_not_cached(fake_env):
-    """myst-nb must find no result, execute it itself and fail the build with its report."""
+    """myst-nb must find no result (and then report the worker's failure, see replay_failures)."""
     write_notebook(fake_env.src, "ok")
     write_notebook(fake_env.src, "bad", code="boom")
     pending = execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)
     failures = run_in_threads(pending, fake_env.cache)
-    assert list(failures) == ["bad"] and "boom" in failures["bad"]
+    assert list(failures) == ["bad"] and "boom" in str(failures["bad"])
+    assert failures["bad"].notebook is not None
     assert [p.docname for p in execute.pending_notebooks(fake_env.env, ["ok", "bad"], fake_env.cache)] == [
         "bad"
     ]
@@ -225,9 +226,121 @@ def test_run_times_are_remembered_beside_the_cache_and_outlive_it(fake_env):
     assert execute.remembered_seconds(cache_path) == {"a": 1.25, "b": 7.0}
 
 
-def test_an_unreadable_times_file_is_ignored(fake_env):
-    execute.times_file(fake_env.cache.path).write_text("{not json")
+@pytest.mark.parametrize(
+    "text", ["{not json", "[1, 2]", '{"a": "x", "b": true, "c": NaN, "d": 1e999}', "\xff"]
+)
+def test_an_unreadable_times_file_is_ignored_and_written_anew(fake_env, text):
+    execute.times_file(fake_env.cache.path).write_text(text, encoding="latin-1")
     assert execute.remembered_seconds(fake_env.cache.path) == {}
+    execute.remember_seconds(fake_env.cache.path, {"a": 2.0})
+    assert execute.remembered_seconds(fake_env.cache.path) == {"a": 2.0}
+
+
+# --------------------------------------------------------------- the cache, checked before use
+
+
+def cache_with(fake_env, name: str, outputs: list) -> None:
+    """Cache ``name`` as executed, with ``outputs`` on its code cell."""
+    from jupyter_cache.base import CacheBundleIn
+
+    write_notebook(fake_env.src, name, code=repr(name))
+    (pending,) = execute.pending_notebooks(fake_env.env, [name], fake_env.cache)
+    pending.notebook.cells[-1].outputs = outputs
+    fake_env.cache.cache_notebook_bundle(
+        CacheBundleIn(pending.notebook, str(pending.path)), check_validity=False, overwrite=True
+    )
+
+
+def test_a_cached_run_that_printed_to_stderr_is_dropped_and_runs_again(fake_env, caplog):
+    """A one-off notice on stderr (a font cache built on the first run) must not fail every
+    later build from the cache: the strict build (stderr_output: remove-warn) would."""
+    fake_env.env.mystnb_config = fake_env.env.mystnb_config.copy(output_stderr="remove-warn")
+    cache_with(
+        fake_env,
+        "noisy",
+        [nbformat.v4.new_output("stream", name="stderr", text="Matplotlib is building the font cache\n")],
+    )
+    cache_with(fake_env, "quiet", [nbformat.v4.new_output("stream", name="stdout", text="2\n")])
+    assert execute.check_cached(fake_env.env, ["noisy", "quiet"], fake_env.cache) == ["noisy"]
+    assert [
+        p.docname for p in execute.pending_notebooks(fake_env.env, ["noisy", "quiet"], fake_env.cache)
+    ] == ["noisy"]
+
+
+def test_stderr_is_kept_when_the_book_shows_it(fake_env):
+    fake_env.env.mystnb_config = fake_env.env.mystnb_config.copy(output_stderr="show")
+    cache_with(fake_env, "noisy", [nbformat.v4.new_output("stream", name="stderr", text="note\n")])
+    assert execute.check_cached(fake_env.env, ["noisy"], fake_env.cache) == []
+
+
+def test_a_truncated_cached_notebook_is_dropped_and_runs_again(fake_env):
+    cache_with(fake_env, "cut", [])
+    (record,) = fake_env.cache.list_cache_records()
+    path = fake_env.cache._get_notebook_path_cache(record.hashkey)
+    path.write_text(path.read_text()[:100])
+    assert execute.check_cached(fake_env.env, ["cut"], fake_env.cache) == ["cut"]
+    assert fake_env.cache.list_cache_records() == []
+
+
+def test_a_corrupt_cache_database_names_the_file_and_the_fix(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "global.db").write_bytes(b"this is not an SQLite database" * 100)
+    with pytest.raises(execute.CacheError, match=r"global\.db cannot be read .*run `make clean`"):
+        execute.open_cache(folder)
+
+
+# --------------------------------------------------------------- the build's kernel
+
+
+def test_the_build_kernel_spec_is_first_on_jupyter_path(tmp_path):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    environ = {"JUPYTER_PATH": "/somewhere/else"}
+    root = execute.install_kernel_spec(tmp_path, environ)
+    assert environ["JUPYTER_PATH"].split(os.pathsep) == [str(root), "/somewhere/else"]
+    execute.install_kernel_spec(tmp_path, environ)  # idempotent
+    assert environ["JUPYTER_PATH"].split(os.pathsep) == [str(root), "/somewhere/else"]
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = environ["JUPYTER_PATH"]
+    try:
+        spec = KernelSpecManager().get_kernel_spec("python3")
+    finally:
+        if old is None:
+            del os.environ["JUPYTER_PATH"]
+        else:
+            os.environ["JUPYTER_PATH"] = old
+    assert spec.argv[:3] == [sys.executable, "-m", "book.site.kernel"]
+
+
+@pytest.mark.parametrize("value, limit", [("", 0), ("0", 0), ("2560", 2560), (" 512 ", 512)])
+def test_the_kernel_memory_setting(value, limit):
+    from book.site.kernel import memory_limit_mb
+
+    assert memory_limit_mb({"BOOK_KERNEL_MEMORY_MB": value}) == limit
+
+
+@pytest.mark.parametrize("value", ["-1", "2G", "1.5"])
+def test_a_bad_kernel_memory_setting_is_a_clear_error(value):
+    from book.site.kernel import memory_limit_mb
+
+    with pytest.raises(ValueError, match="BOOK_KERNEL_MEMORY_MB"):
+        memory_limit_mb({"BOOK_KERNEL_MEMORY_MB": value})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA is enforced on Linux")
+def test_an_allocation_beyond_the_limit_fails_at_once():
+    code = (
+        "import time; from book.site.kernel import apply_memory_limit; assert apply_memory_limit(300)\n"
+        "import numpy as np\n"
+        "small = np.ones(10_000_000)  # 80 MB: fine\n"
+        "t = time.perf_counter()\n"
+        "try:\n    np.ones(100_000_000)  # 800 MB\nexcept MemoryError as e:\n"
+        "    print('MemoryError', round(time.perf_counter() - t, 3), e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith("MemoryError"), out.stdout + out.stderr
+    assert float(out.stdout.split()[1]) < 1.0
 
 
 # --------------------------------------------------------------- a real book, real kernels
@@ -251,8 +364,8 @@ sphinx:
 """
 
 
-def mini_book(root: Path, pages: dict[str, str]) -> Path:
-    (root / "_config.yml").write_text(BOOK_CONFIG)
+def mini_book(root: Path, pages: dict[str, str], *, config: str = BOOK_CONFIG) -> Path:
+    (root / "_config.yml").write_text(config)
     toc = "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {name}\n" for name in pages)
     (root / "_toc.yml").write_text(toc)
     (root / "intro.md").write_text("# Mini\n\nA test book.\n")
@@ -300,17 +413,69 @@ def test_a_book_executes_in_parallel_and_mystnb_only_reads_the_cache(tmp_path):
     assert "worker process" not in again.stdout and "Executing notebook" not in again.stdout
 
 
+#: Code of pages that fail: each notes every run of it in ``runs-NAME.txt``.
+FAILING = {
+    "bad": "(open('runs-bad.txt', 'a').write('run\\n'), 1 / 0)",
+    "hang": "(open('runs-hang.txt', 'a').write('run\\n'), __import__('time').sleep(60))",
+    "hog": "(open('runs-hog.txt', 'a').write('run\\n'), len(bytearray(4 * 2**30)))",
+}
+
+
 @pytest.mark.slow
-def test_a_failing_notebook_fails_the_build_with_mystnb_report(tmp_path):
-    root = mini_book(tmp_path, {"good": "'fine'", "bad": "1 / 0"})
+def test_failing_notebooks_run_once_and_fail_the_build_with_mystnb_report(tmp_path):
+    """A raising cell, a hanging cell and a runaway allocation: each notebook runs once
+    (a hanging cell costs one timeout, not two), the build fails with myst-nb's report
+    naming the page, and the allocation fails at once against the kernel's memory limit."""
+    import time
+
+    config = BOOK_CONFIG.replace("timeout: 60", "timeout: 8")
+    root = mini_book(tmp_path, {"good": "'fine'", **FAILING}, config=config)
+    start = time.perf_counter()
     proc = jb_build(root, 2)
+    seconds = time.perf_counter() - start
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0, "a failing notebook must fail the build"
-    assert "bad failed in a worker (ZeroDivisionError" in log, log[-3000:]
-    assert "Executing notebook failed" in log  # myst-nb ran it again and reported it
-    report = root / "_build" / "html" / "reports" / "bad.err.log"
-    assert report.exists() and "ZeroDivisionError" in report.read_text()
-    assert "Executing notebook using" in log and log.count("(worker process)") == 1
+    for name in FAILING:
+        assert (root / f"runs-{name}.txt").read_text() == "run\n", (
+            f"{name} ran more than once:\n{log[-3000:]}"
+        )
+        report = root / "_build" / "html" / "reports" / f"{name}.err.log"
+        assert report.exists(), name
+    assert "bad failed in a worker (ZeroDivisionError: division by zero)" in log, log[-3000:]
+    assert "hang failed in a worker (CellTimeoutError" in log
+    assert "hog failed in a worker (MemoryError" in log and "BOOK_KERNEL_MEMORY_MB" in log
+    assert "Executing notebook failed: CellExecutionError" in log  # myst-nb's own report
+    assert "Executing notebook failed: CellTimeoutError" in log
+    # myst-nb asked for each to be executed, and got the worker's result instead
+    assert log.count("without running it again") == 3
+    assert "MemoryError" in (root / "_build" / "html" / "reports" / "hog.err.log").read_text()
+    assert seconds < 120, f"the build took {seconds:.0f} s"
+
+
+@pytest.mark.slow
+def test_a_first_run_only_stderr_line_fails_one_build_not_every_later_one(tmp_path):
+    """Cached with its stderr, the run would fail every build until `make clean`: the
+    next build drops it from the cache, says so, and runs it again."""
+    config = BOOK_CONFIG.replace(
+        "  run_in_temp: false\n", "  run_in_temp: false\n  stderr_output: remove-warn\n"
+    )
+    # (book.site.freshness: after a failed build, the next one reads every page again)
+    config = config.replace(
+        "    - book.site.execute\n", "    - book.site.execute\n    - book.site.freshness\n"
+    )
+    first_run_only = (
+        "__import__('sys').stderr.write('first run only\\n') "
+        "if not __import__('os').path.exists('seen') and not open('seen', 'w').close() else 'ok'"
+    )
+    root = mini_book(tmp_path, {"noisy": first_run_only, "good": "'fine'"}, config=config)
+    first = jb_build(root, 2)
+    assert first.returncode != 0, "stderr on a page must fail the strict build"
+    second = jb_build(root, 2)
+    log = second.stdout + second.stderr
+    assert second.returncode == 0, log[-3000:]
+    assert "noisy: its cached run printed to stderr ('first run only')" in log, log[-3000:]
+    assert "dropped from the execution cache, it runs again" in log
+    assert "executed noisy" in log and "executed good" not in log
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,9 +33,21 @@ def project(tmp_path, monkeypatch):
     return SimpleNamespace(root=tmp_path, cache=cache, app=app)
 
 
-def build(project, changed=()):
-    """What Sphinx does at the start of a build: ask which documents are outdated."""
-    return freshness._outdated(project.app, project.app.env, set(), set(changed), set())
+def start(project):
+    """What the extension does when the builder starts (the previous build's lock released)."""
+    old = getattr(project.app, "book_build_lock", None)
+    if old is not None:
+        old.close()
+    freshness._build_started(project.app)
+
+
+def build(project, changed=(), *, finish=True):
+    """A build: it starts, Sphinx asks which documents are outdated, and (``finish``) it ends cleanly."""
+    start(project)
+    outdated = freshness._outdated(project.app, project.app.env, set(), set(changed), set())
+    if finish:
+        freshness._remember_failure(project.app, None)
+    return outdated
 
 
 def fill_cache(project):
@@ -85,19 +98,59 @@ def test_fingerprint_ignores_bytecode(project):
     assert freshness.kernel_code_fingerprint() == before
 
 
-@pytest.mark.parametrize("how", ["warning", "exception"])
-def test_a_failed_build_is_followed_by_a_full_reread(project, how):
-    """Sphinx re-reads changed files only: a page whose notebook failed must not be republished as is."""
+@pytest.mark.parametrize("how", ["warning", "exception", "killed"])
+def test_a_failed_or_interrupted_build_is_followed_by_a_full_reread(project, how):
+    """Sphinx re-reads changed files only: a page whose notebook failed, or pages half-written
+    by a build that was killed, must not be republished as they are."""
     build(project)
+    start(project)
+    freshness._outdated(project.app, project.app.env, set(), set(), set())
+    marker = Path(project.app.doctreedir) / freshness.FAILED
+    assert marker.exists(), "the marker must be there before the build reads or writes anything"
     if how == "warning":
         project.app._warncount = 1
         freshness._remember_failure(project.app, None)
-    else:
+    elif how == "exception":
         freshness._remember_failure(project.app, RuntimeError("boom"))
-    assert build(project) == ["chapters/01", "intro", "status"]
+    # "killed": build-finished never runs
+    assert marker.exists()
     project.app._warncount = 0
+    assert build(project) == ["chapters/01", "intro", "status"]
+    assert not marker.exists(), "a clean build must not leave the marker"
+    assert build(project) == []
+
+
+def test_a_kernel_code_change_interrupted_before_execution_still_rereads_everything(project):
+    """The fingerprint is recorded when the cache is emptied; a build killed before the
+    notebooks ran must not leave the next one believing the pages are current."""
+    build(project)
+    fill_cache(project)
+    (project.root / "book" / "data.py").write_text("X = 2\n")
+    assert build(project, finish=False) == ["chapters/01", "intro", "status"]  # killed here
+    assert build(project) == ["chapters/01", "intro", "status"]
+
+
+def test_a_second_build_into_the_same_folder_stops_at_once(project):
+    start(project)
+    other = SimpleNamespace(**vars(project.app))
+    with pytest.raises(freshness.BuildLocked, match=r"another build is writing .*_build \(pid \d+"):
+        freshness.lock_build(other)
+    project.app.book_build_lock.close()  # the first build's process ended
+    freshness.lock_build(other)
+    other.book_build_lock.close()
+
+
+def test_a_successful_build_removes_old_execution_reports(project):
+    reports = Path(project.app.outdir) / "reports" / "chapters"
+    reports.mkdir(parents=True)
+    (reports / "01.err.log").write_text("Traceback (most recent call last):\n  File /home/builder/...")
+    start(project)
+    project.app._warncount = 1
     freshness._remember_failure(project.app, None)
-    assert build(project) == [], "a clean build must not leave the marker"
+    assert reports.exists(), "a failed build keeps its reports (make book points at them)"
+    project.app._warncount = 0
+    build(project)
+    assert not reports.parent.exists()
 
 
 def test_status_page_is_reread_with_any_other_page(project):

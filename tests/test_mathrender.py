@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from book import quiztext
 from book.site import mathrender
 from book.site.mathrender import Formula, MathRenderError
 
@@ -112,32 +113,36 @@ def test_quiz_strings_are_split_as_jupyterquiz_does():
 
 
 def test_quiz_text_gets_inert_markup():
-    def lookup(formula):
-        return f"<mjx-container>{'D' if formula.display else 'I'}[$`{formula.tex}`]</mjx-container>"
+    def typeset(tex, display):
+        return f"<mjx-container>{'D' if display else 'I'}[$`{tex}`]</mjx-container>"
 
-    out = mathrender.render_quiz_text(r"Pay \$3 for $a$ and $$b$$ `code`", lookup)
+    out = quiztext.render(r"Pay \$3 for $a$ and $$b$$ `code`", typeset)
     assert out == (
         'Pay &#36;3 for <span class="math"><mjx-container>I&#91;&#36;&#96;a&#96;&#93;</mjx-container></span>'
-        ' and <span class="math"><mjx-container>D&#91;&#36;&#96;b&#96;&#93;</mjx-container></span> `code`'
+        ' and <span class="math"><mjx-container>D&#91;&#36;&#96;b&#96;&#93;</mjx-container></span> <code>code</code>'
     )
     # jupyterquiz's jaxify would see no $ to turn into \( ... \), no [text](url) link
     assert "$" not in out and "](" not in out
 
 
-def test_render_quiz_touches_only_question_answer_and_feedback():
+def test_render_questions_touches_only_question_answer_feedback_and_code():
+    from book.site.quiz import render_questions
+
     questions = [
         {
             "question": "What is $x$?",
             "type": "numeric",
             "precision": 2,
+            "code": "if a < b: pass",
             "answers": [
                 {"type": "value", "value": 4, "correct": True, "feedback": "Yes: $x = 4$."},
                 {"type": "default", "feedback": "No."},
             ],
         }
     ]
-    out = mathrender.render_quiz(questions, lambda f: f"<m>{f.tex}</m>")
+    out = render_questions(questions, lambda tex, display: f"<m>{tex}</m>")
     assert out[0]["question"] == 'What is <span class="math"><m>x</m></span>?'
+    assert out[0]["code"] == "if a &lt; b: pass"
     assert out[0]["answers"][0] == {
         "type": "value",
         "value": 4,

@@ -31,7 +31,23 @@ def test_plotly_figure_carries_data_but_not_the_library():
     assert len(html) < 20_000, "plotly.js must not be inlined (the site serves it once)"
     # no CDN, and no MathJax: no page loads one (its math is typeset at build time)
     assert "cdn" not in html.lower() and "mathjax" not in html.lower()
-    assert '"displayModeBar": false' in html
+    assert '"displayModeBar":false' in html
+
+
+def test_plotly_figure_is_data_not_code():
+    """No inline script to run (the pages' Content-Security-Policy runs none): plotly_lazy.js
+    draws the figure from its JSON, which cannot close its element."""
+    import json
+    import re
+
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 2], name="</script><script>alert(1)</script>"))
+    html = plots.plotly_figure(fig, div_id="fig-data").data
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert [attrs for attrs, _ in scripts] == [f' type="application/json" class="{plots.PLOTLY_DATA_CLASS}"']
+    spec = json.loads(scripts[0][1])
+    assert spec["data"][0]["name"] == "</script><script>alert(1)</script>"
+    assert spec["config"] == plots.PLOTLY_CONFIG and spec["layout"]
+    assert "Plotly.newPlot" not in html and "PLOTLYENV" not in html
 
 
 def test_plotly_figure_is_deterministic():

@@ -63,17 +63,22 @@ def test_chapter_page_carries_its_quiz(built_site, page):
 _TYPESET = re.compile(
     r'<span class="math"><mjx-container class="MathJax" jax="SVG".*?</mjx-container></span>', re.S
 )
-_SOURCE_MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$", re.S)
 
 
 def without_math(questions, typeset=False):
-    """The questions with each formula (typeset markup, or $...$ in the file) as "<math>"."""
+    """The questions as the page holds them, each formula as "<math>": from the page
+    (``typeset``: MathJax's markup replaced), or rendered from the file by the build's own
+    renderer (:func:`book.quiztext.render_questions`, formulas left out)."""
+    from book import quiztext
+
+    if not typeset:
+        questions = quiztext.render_questions(questions, lambda tex, display: "\0")
 
     def strip(value):
         if isinstance(value, str):
             if typeset:
                 return _TYPESET.sub("<math>", value)
-            return _SOURCE_MATH.sub("<math>", value).replace("\\$", "&#36;")
+            return value.replace('<span class="math">\0</span>', "<math>")
         if isinstance(value, list):
             return [strip(v) for v in value]
         if isinstance(value, dict):
@@ -247,7 +252,8 @@ def scenario(tmp_path_factory):
     build("broken_again")  # nothing changed since the failed build
 
     bad_math = json.loads(original)
-    bad_math[0]["question"] = "Which is right: $\\frac{1}{$?"
+    # (valid for the quiz's own check, braces balanced and commands allowed; not for MathJax)
+    bad_math[0]["question"] = "Which is right: $a^b^c$?"
     quiz_file.write_text(json.dumps(bad_math, indent=1))
     build("bad_math")
 
@@ -255,6 +261,14 @@ def scenario(tmp_path_factory):
     build("missing")
 
     quiz_file.write_text(original)
+    page = book / "chapters" / "with_quiz.md"
+    text = page.read_text()
+    page.write_text(
+        text.replace("This paragraph follows the quiz.", '<img src="x" onerror="alert(1)" alt="">')
+    )
+    build("hostile_content")
+    page.write_text(text)
+
     build("restored")
     return steps
 
@@ -278,7 +292,7 @@ def test_a_formula_mathjax_cannot_typeset_fails_the_build_naming_the_page(scenar
     site = scenario["bad_math"]
     assert site.returncode != 0
     assert (
-        "chapters/with_quiz: MathJax cannot typeset the formula '\\\\frac{1}{': Missing close brace"
+        "chapters/with_quiz: MathJax cannot typeset the formula 'a^b^c': Double exponent: use braces to clarify"
         in site.log
     ), site.log[-3000:]
 
@@ -311,6 +325,16 @@ def test_missing_quiz_file_fails_the_build_naming_it(scenario):
     site = scenario["missing"]
     assert site.returncode != 0
     assert f"quizzes/{scenario['name']}.json: no such quiz file" in site.log
+
+
+def test_content_that_would_run_script_fails_the_build_naming_the_page(scenario):
+    """Raw HTML with an event handler in a chapter (book/site/csp.py's check of a page's content)."""
+    site = scenario["hostile_content"]
+    assert site.returncode != 0
+    assert (
+        "book.site.csp: page chapters/with_quiz has an event attribute onerror='alert(1)' on <img>"
+        in re.sub(r"\x1b\[[0-9;]*m", "", site.log)
+    ), site.log[-3000:]
 
 
 def test_restored_quiz_builds_again(scenario):

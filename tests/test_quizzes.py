@@ -438,7 +438,12 @@ def test_show_displays_the_validated_quiz_in_the_course_colours(monkeypatch, tmp
     (tmp_path / "quizzes" / "sample.json").write_text(json.dumps(SAMPLE))
     monkeypatch.setattr(quizzes, "QUIZZES", tmp_path / "quizzes")
     quizzes.show("sample")
-    assert shown["ref"] == SAMPLE
+    # the site's HTML (book.quiztext), with the maths left to the notebook's MathJax
+    assert shown["ref"][0]["question"] == (
+        'Which quantity does the forget gate <span class="math">\\(f_t\\)</span> scale?'
+    )
+    assert shown["ref"][0]["answers"][1]["feedback"] == "No: that is the input gate&#39;s job."
+    assert [q["type"] for q in shown["ref"]] == [q["type"] for q in SAMPLE]
     assert shown["colors"] == quizzes.COLORS
     (tmp_path / "quizzes" / "sample.json").write_text("[]")
     with pytest.raises(quizzes.QuizError):

@@ -122,12 +122,33 @@ def test_workflow_builds_strictly_and_deploys_main_only():
     cache_steps = [s for s in wf["jobs"]["build"]["steps"] if s.get("uses", "").startswith("actions/cache")]
     assert cache_steps and cache_steps[0]["with"]["path"] == "_build/.jupyter_cache"
     key = cache_steps[0]["with"]["key"]
-    for part in ["chapters/**", "book/**", "quizzes/**", "requirements.txt"]:
+    for part in ["chapters/**", "book/**", "quizzes/**", "requirements*.txt"]:  # the lock files too
         assert part in key, f"the cache key does not hash {part}"
     deploy = wf["jobs"]["deploy"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert "refs/heads/main" in deploy["if"]
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
+
+
+def test_the_site_is_deployed_only_after_its_tests_passed_on_the_built_artifact():
+    wf = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text())
+    build, test, deploy = wf["jobs"]["build"], wf["jobs"]["test"], wf["jobs"]["deploy"]
+    assert set(deploy["needs"]) == {"build", "test"} and test["needs"] == "build"
+    uploads = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    site = next(s for s in uploads if s["with"]["name"] == "built-site")
+    assert "_build/html" in site["with"]["path"] and "if" not in site
+    steps = test["steps"]
+    names = [s.get("uses", "").split("@")[0] or s.get("run", "") for s in steps]
+    download = names.index("actions/download-artifact")
+    run = next(i for i, s in enumerate(steps) if "pytest -m site" in s.get("run", ""))
+    pages = names.index("actions/upload-pages-artifact")
+    assert download < run < pages, "the tests must run on the downloaded site, before it is handed to Pages"
+    assert steps[download]["with"] == {"name": "built-site", "path": "_build"}
+    assert test["env"]["BOOK_REUSE_BUILD"] == "1"
+    assert not any(s.get("uses", "").startswith("actions/upload-pages-artifact") for s in build["steps"])
+    # the runner's own Chrome, never a downloaded browser
+    assert test["env"]["CHROME_PATH"] == "/usr/bin/google-chrome"
+    assert "playwright install" not in (ROOT / ".github/workflows/book.yml").read_text()
 
 
 def test_ci_entry_point_runs_make_test():

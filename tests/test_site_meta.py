@@ -196,10 +196,8 @@ def test_plotly_is_loaded_lazily(pages, built_site, name):
     figures = html.count(f'class="{assets.PLOTLY_CLASS}"') if hasattr(assets, "PLOTLY_CLASS") else 0
     if figures:
         assert any(src.split("?")[0].endswith(assets.PLOTLY_LAZY_SCRIPT.rsplit("/", 1)[-1]) for src in srcs)
-        assert all(
-            f'type="{assets.PLOTLY_INERT_TYPE}"' in tag
-            for tag in re.findall(r"<script[^>]*>(?=\s*window\.PLOTLYENV)", html)
-        )
+        assert "Plotly.newPlot" not in html, f"{name}: a figure drawn by an inline script"
+        assert len(assets.plotly_trace_types(html)) >= figures
 
 
 def test_dom_size_is_bounded(pages, capsys):
@@ -295,8 +293,14 @@ def test_toggle_summary_fix():
     assert '<span class="collapsed admonition-title">Show code</span>' in after
 
 
-def test_defer_plotly_makes_figure_scripts_inert():
-    body = '<div class="book-plotly-figure"><script>                window.PLOTLYENV=1; Plotly.newPlot("a", [])</script></div><script>other()</script>'
-    out = assets.defer_plotly(body)
-    assert f'<script type="{assets.PLOTLY_INERT_TYPE}">                window.PLOTLYENV' in out
-    assert "<script>other()</script>" in out
+def test_plotly_trace_types_are_read_from_the_figures_data():
+    import plotly.graph_objects as go
+
+    from book.plots import plotly_figure
+
+    fig = go.Figure([go.Scatter(x=[0], y=[1]), go.Bar(x=[0], y=[1]), go.Heatmap(z=[[1]])])
+    body = (
+        plotly_figure(fig, div_id="a").data
+        + '<script type="application/json" class="book-plotly-data">{</script>'
+    )
+    assert assets.plotly_trace_types(body) == ["scatter", "bar", "heatmap", "<unreadable>"]

@@ -24,11 +24,21 @@ import pytest
 
 from book_pages import chapter_pages
 from conftest import ROOT
-from thebe_support import jupyter_server, thebe_package, thebe_shim, unpkg_handler
+from thebe_support import jupyter_server, page_for_local_kernel, thebe_package, thebe_shim, unpkg_handler
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 KERNEL_TIMEOUT_MS = 180_000
+
+
+def _binderhub_url() -> str:
+    import yaml
+
+    return yaml.safe_load((ROOT / "_config.yml").read_text())["launch_buttons"]["binderhub_url"]
+
+
+#: The BinderHub the pages' policy allows (the tests' local server takes its place).
+BINDERHUB = _binderhub_url()
 CELL_TIMEOUT_MS = 180_000
 
 
@@ -173,12 +183,17 @@ print("lines drawn:", len(ax.lines))
 
 
 @pytest.mark.timeout(900)
-def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, site_url):
-    from book.plots import PALETTE
-
+def test_live_code_runs_edited_cells_on_a_real_kernel(built_site, live_page, site_url, local_kernel_server):
     page = live_page
     docname = live_chapter(built_site)
-    page.goto(f"{site_url}/{docname}.html")
+    with page_for_local_kernel(built_site.html, docname, local_kernel_server, BINDERHUB) as path:
+        page.goto(f"{site_url}/{path}")
+        _run_edited_cells(built_site, page, docname)
+
+
+def _run_edited_cells(built_site, page, docname):
+    from book.plots import PALETTE
+
     static_inputs = page.locator("article .cell_input pre").count()
     quizzes = page.locator(f"article .{QUIZ_CLASS}")
     page.wait_for_function(
@@ -413,11 +428,16 @@ def test_rerunning_a_training_cell_keeps_the_kernel_under_budget(
 ):
     """A reader runs a chapter down to its (LSTM) training cell, then runs that cell twice more:
     the kernel must stay under the memory budget that Binder's 1 GB guarantee sets."""
-    from book.runtime import MEMORY_BUDGET_MB
-
     page = live_page
     docname, index = training_chapter(built_site)
-    page.goto(f"{site_url}/{docname}.html")
+    with page_for_local_kernel(built_site.html, docname, local_kernel_server, BINDERHUB) as path:
+        page.goto(f"{site_url}/{path}")
+        _rerun_training_cell(page, docname, index, local_kernel_server)
+
+
+def _rerun_training_cell(page, docname, index, local_kernel_server):
+    from book.runtime import MEMORY_BUDGET_MB
+
     started = time.monotonic()
     press_live_code(page)
     init_box = page.locator("article .tag_thebe-init .thebe-cell").first

@@ -235,6 +235,41 @@ def jupyter_server(root_dir: Path, work_dir: Path):
         server.stop()
 
 
+# ------------------------------------------------------------- the pages' policy
+
+_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+
+
+@contextmanager
+def page_for_local_kernel(html_dir: Path, docname: str, server: JupyterServer, binderhub_url: str):
+    """A copy of a built page whose Content-Security-Policy lets Live Code reach ``server``
+    in place of the BinderHub; yields its path relative to ``html_dir``.
+
+    The published policy allows the kernel's connections to ``launch_buttons.binderhub_url``
+    and its subdomains only (book/site/csp.py); the tests start the kernel on 127.0.0.1
+    instead, so those hosts (and only they) are swapped for the local server's. The copy
+    sits beside the page and is served by the same local server (a page that the test
+    answered itself would count as "public" for Chromium's local-network checks).
+    """
+    from book.site.csp import kernel_sources
+
+    original = html_dir / f"{docname}.html"
+    text = original.read_text(encoding="utf-8")
+    policy = _POLICY.search(text).group(1)
+    hosts = " ".join(kernel_sources(binderhub_url))
+    if hosts not in policy:
+        raise AssertionError(f"the policy of {docname} does not name the BinderHub's hosts ({hosts})")
+    local = server.base_url.rstrip("/")
+    copy = original.with_name(f"{original.stem}-local-kernel.html")
+    copy.write_text(
+        text.replace(policy, policy.replace(hosts, f"{local} {local.replace('http://', 'ws://')}"))
+    )
+    try:
+        yield copy.relative_to(html_dir).as_posix()
+    finally:
+        copy.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------------- shim
 
 THEBE_SHIM = r"""

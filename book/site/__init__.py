@@ -19,7 +19,15 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 - :mod:`book.site.explorer` -- the ``{lstm-explorer}`` directive (chapter 4);
 - :mod:`book.site.fonts` -- the theme's icon fonts cut down to the icons the site shows;
 - :mod:`book.site.csspurge` -- the theme's stylesheet cut down to the rules the site uses
-  (after :mod:`book.site.fonts`, which reads the stylesheet's icon rules).
+  (after :mod:`book.site.fonts`, which reads the stylesheet's icon rules);
+- :mod:`book.site.csp` -- a Content-Security-Policy on every page (only the site's own
+  scripts run), and a check that content carries no script;
+- :mod:`book.site.npmcheck` -- ``node_modules`` checked against what ``npm ci`` installed
+  from ``package-lock.json`` before the build uses it;
+- :mod:`book.site.kernel` -- the build's kernels: ipykernel under a memory limit.
+
+(:mod:`book.site.quiznodes` holds the quiz's doctree node that :mod:`book.site.quiz` and
+:mod:`book.site.mathrender` share; the quiz text itself is read by :mod:`book.quiztext`.)
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ def setup(app):
     from book.site import (
         a11y,
         assets,
+        csp,
         csspurge,
         execute,
         explorer,
@@ -51,4 +60,5 @@ def setup(app):
     explorer.setup(app)
     fonts.setup(app)
     csspurge.setup(app)  # after fonts: both run at build-finished, in this order
+    csp.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,10 +14,12 @@ Where the libraries come from (at build time, never committed):
   add it.
 - **plotly.js** (npm ``plotly.js-basic-dist-min``, the partial bundle with the
   ``scatter``, ``bar`` and ``pie`` traces, the same plotly.js version that plotly.py
-  bundles): never in the page's ``<head>``. Pages that contain a
-  :data:`book.plots.PLOTLY_CLASS` figure get ``plotly_lazy.js`` (deferred, 2 KB), which
-  loads plotly.js and draws a figure only when it comes near the viewport. The build warns (an error under ``-W``)
-  if a figure uses a trace type the bundle lacks, or if the two versions differ.
+  bundles): never in the page's ``<head>``. A figure is data, not code
+  (:func:`book.plots.plotly_figure`: its JSON in a ``<script type="application/json">``).
+  Pages that contain a :data:`book.plots.PLOTLY_CLASS` figure get ``plotly_lazy.js``
+  (deferred, 3 KB), which loads plotly.js and draws a figure only when it comes near the
+  viewport (and a figure a Live Code cell outputs). The build warns (an error under
+  ``-W``) if a figure uses a trace type the bundle lacks, or if the two versions differ.
 - **the theme** (fonts, icons, CSS): pydata-sphinx-theme and sphinx-book-theme
   already ship theirs in ``_static``. ``templates/layout.html`` drops the theme's
   FontAwesome *script* (about 540 KB gzipped per page): the theme's CSS and web
@@ -25,7 +27,9 @@ Where the libraries come from (at build time, never committed):
 - **book.css** (next to this file): the course's own style fixes (accessibility,
   phone widths); **search.js**: readable snippets on the search page only.
 
-``make book`` runs ``npm ci`` (``node_modules/``) before building. The files are
+``make book`` runs ``npm ci`` (``node_modules/``) before building, and the build first
+checks ``node_modules`` against what ``npm ci`` installed from the lock
+(:mod:`book.site.npmcheck`): a truncated or swapped file stops it, naming the file. The files are
 staged in ``_build/.book-static/`` and added to ``html_static_path``; they land in
 ``_build/html/_static/book-assets/``. Not in the book's ``_static/`` folder:
 Jupyter Book adds every ``*.js`` file there to every page.
@@ -42,7 +46,7 @@ from pathlib import Path
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from book.plots import PLOTLY_CLASS
+from book.plots import PLOTLY_CLASS, PLOTLY_DATA_CLASS
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +64,6 @@ PLOTLY_TRACES = frozenset({"scatter", "bar", "pie"})
 BOOK_CSS = f"{ASSETS}/book.css"
 SEARCH_SCRIPT = f"{ASSETS}/search.js"
 PLOTLY_LAZY_SCRIPT = f"{ASSETS}/plotly_lazy.js"
-#: The type an inline plotly script gets in the page, so that the browser does not run it.
-PLOTLY_INERT_TYPE = "text/x-book-plotly"
 
 
 # --------------------------------------------------------------------------- files
@@ -82,8 +84,9 @@ def find_package(name: str, srcdir: str | Path | None = None) -> Path:
             return base / name
     looked = ", ".join(str(d / name) for d in node_modules_dirs(srcdir))
     raise ExtensionError(
-        f"book.site.assets: the npm package {name!r} is missing (looked in {looked}). "
-        "Run `make book` (it runs `npm ci` from package-lock.json), or `npm ci` in the repository."
+        f"book.site.assets: the npm package {name!r} is missing (looked in {looked}); "
+        "install the npm packages: `rm -rf node_modules && make book` (make runs `npm ci` from "
+        "package-lock.json when node_modules is gone)."
     )
 
 
@@ -104,8 +107,9 @@ def _sync_file(src: Path, dst: Path) -> None:
 def _sync(src: Path, dst: Path) -> None:
     if not src.exists():
         raise ExtensionError(
-            f"book.site.assets: {src} is missing. Run `make book` (it runs `npm ci`) "
-            "to reinstall the site's npm packages."
+            f"book.site.assets: {src} is missing; reinstall the npm packages: "
+            "`rm -rf node_modules && make book` (make runs `npm ci` from package-lock.json when "
+            "node_modules is gone)."
         )
     if src.is_dir():
         for path in sorted(src.rglob("*")):
@@ -113,6 +117,18 @@ def _sync(src: Path, dst: Path) -> None:
                 _sync_file(path, dst / path.relative_to(src))
     else:
         _sync_file(src, dst)
+
+
+def check_node_modules(srcdir: str | Path | None = None) -> None:
+    """``node_modules`` as ``npm ci`` installed it from ``package-lock.json`` (:mod:`book.site.npmcheck`),
+    or an error naming the file and the fix."""
+    from book.site import npmcheck
+
+    root = next((d.parent for d in node_modules_dirs(srcdir) if d.is_dir()), ROOT)
+    try:
+        npmcheck.verify(root)
+    except npmcheck.NpmCheckError as err:
+        raise ExtensionError(f"book.site.assets: {err}") from None
 
 
 def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
@@ -133,34 +149,24 @@ def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- plotly
 
 
-_NEW_PLOT = re.compile(r"Plotly\.newPlot\(\s*")
+_PLOTLY_DATA = re.compile(
+    r'<script type="application/json" class="' + re.escape(PLOTLY_DATA_CLASS) + r'">([^<]*)</script>'
+)
 
 
 def plotly_trace_types(html: str) -> list[str]:
-    """The trace types of every ``Plotly.newPlot(id, data, ...)`` call in ``html``."""
-    decoder = json.JSONDecoder()
+    """The trace types of every plotly figure (:func:`book.plots.plotly_figure`) in ``html``."""
     types: list[str] = []
-    for match in _NEW_PLOT.finditer(html):
-        pos = match.end()
+    for match in _PLOTLY_DATA.finditer(html):
         try:
-            _, pos = decoder.raw_decode(html, pos)  # the div id
-            pos = html.index(",", pos) + 1
-            while html[pos].isspace():
-                pos += 1
-            data, _ = decoder.raw_decode(html, pos)
-        except (ValueError, IndexError):
+            data = json.loads(match.group(1))["data"]
+        except (ValueError, KeyError, TypeError):
             types.append("<unreadable>")
             continue
-        types.extend(trace.get("type", "scatter") for trace in data)
+        types.extend(
+            trace.get("type", "scatter") if isinstance(trace, dict) else "<unreadable>" for trace in data
+        )
     return types
-
-
-_PLOTLY_INLINE = re.compile(r"<script>(?=\s*window\.PLOTLYENV)")
-
-
-def defer_plotly(body: str) -> str:
-    """``body`` with each plotly figure's inline script made inert (``plotly_lazy.js`` runs it)."""
-    return _PLOTLY_INLINE.sub(f'<script type="{PLOTLY_INERT_TYPE}">', body)
 
 
 # --------------------------------------------------------------------------- Sphinx
@@ -179,6 +185,7 @@ def _builder_inited(app):
     if app.builder.format != "html":
         return
     staging = Path(app.outdir).parent / ".book-static"
+    check_node_modules(app.srcdir)  # before anything from it is served or run
     versions = stage_assets(app.srcdir, staging)
     app.config.html_static_path.append(str(staging))
     app.add_css_file("book-assets/book.css", priority=900)
@@ -285,10 +292,8 @@ def _html_page_context(app, pagename, templatename, context, doctree):
             ", ".join(sorted(PLOTLY_TRACES)),
             location=pagename,
         )
-    # Not plotly.js itself: the figures' scripts are made inert, and plotly_lazy.js
-    # (deferred, small) loads plotly.js and runs a figure's script when the figure
-    # comes near the viewport.
-    context["body"] = defer_plotly(body)
+    # Not plotly.js itself: plotly_lazy.js (deferred, small) loads plotly.js and draws a
+    # figure from its data when the figure comes near the viewport.
     app.add_js_file(PLOTLY_LAZY_SCRIPT, loading_method="defer")
 
 

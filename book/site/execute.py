@@ -24,11 +24,26 @@ emptied a stale cache, so nothing is executed against a cache about to be thrown
    ``_build/execution-seconds.json`` even when the cache is emptied; never run
    before, the most code first).
 3. Each success is cached with its run time (``execution_seconds``, which myst-nb
-   reads back for the status page). A failure is *not* cached: myst-nb then finds
-   no cached result, executes that notebook itself when it reads the page, and
-   fails the build with its usual report (``_build/html/reports/``, the traceback
-   in the log). That runs the failing notebook twice; a failure is the rare path,
-   and this way there is one failure report, myst-nb's.
+   reads back for the status page). A failure is *not* cached, and *not run again*:
+   when myst-nb reads that page, finds no cached result and asks jupyter-cache to
+   execute the notebook, it gets the worker's result instead (:func:`replay_failures`:
+   the outputs as far as the notebook ran, the exception and its traceback), and fails
+   the build with its usual report (``_build/html/reports/``, the traceback in the log).
+   A hanging cell costs one ``timeout`` (300 s), not two.
+
+Before that, every notebook about to be read whose execution is cached is checked
+(:func:`check_cached`): a cached notebook file that cannot be read (truncated), or one
+whose outputs would fail the strict build (a stream on stderr, which ``stderr_output:
+remove-warn`` turns into a warning, fatal under ``-W``; for instance a one-off notice
+printed on a cell's first run only) is dropped from the cache with a message saying so,
+and runs again. An execution cache whose database cannot be read stops the build with
+the file's name and the fix (``make clean``).
+
+Kernels: every kernel the build starts (in the workers and in myst-nb alike) is the
+book's ``python3`` kernel spec, written to ``_build/.book-kernel/`` and put first on
+``JUPYTER_PATH`` (:func:`install_kernel_spec`): ipykernel under a memory limit
+(:mod:`book.site.kernel`, ``BOOK_KERNEL_MEMORY_MB``), so that a runaway allocation fails
+at once, in the cell that made it, naming the chapter.
 
 Workers: ``BOOK_EXECUTION_WORKERS`` (an integer >= 1), else the number of cores
 this process may use. 1 leaves everything to myst-nb (the serial build as before).
@@ -39,12 +54,15 @@ Threads: each kernel's TensorFlow uses :data:`book.runtime.KERNEL_THREADS` threa
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from sphinx.errors import SphinxError
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -148,10 +166,31 @@ def pending_notebooks(env, docnames, cache) -> list[Pending]:
     return pending
 
 
+@dataclass
+class Failure:
+    """A notebook that failed in a worker: what myst-nb's report of it needs."""
+
+    summary: str  # one line: "ZeroDivisionError: division by zero", "CellTimeoutError: ..."
+    kind: str  # the exception's class: CellExecutionError, CellTimeoutError, DeadKernelError...
+    traceback: str
+    notebook: object = None  # as far as it ran
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.summary}\n{self.traceback}"
+
+
+#: Appended to the message of a kernel that ran out of memory or died.
+MEMORY_HINT = (
+    " (the build limits each kernel to {limit} MiB of data, BOOK_KERNEL_MEMORY_MB; a chapter's kernel "
+    "must stay under book.runtime.MEMORY_BUDGET_MB)"
+)
+
+
 def run_notebook(notebook, cwd: str, timeout, allow_errors):
     """Execute ``notebook`` in a kernel started in ``cwd``; the worker processes' task.
 
-    Returns ``(executed notebook, seconds, error text or None)``.
+    Returns ``(executed notebook, seconds, Failure or None)``.
     """
     import traceback
 
@@ -162,11 +201,19 @@ def run_notebook(notebook, cwd: str, timeout, allow_errors):
         result = single_nb_execution(
             notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True
         )
-    except Exception as exc:  # the kernel died, could not start...: myst-nb will report it
-        return notebook, time.perf_counter() - start, f"{error_summary(exc)}\n{traceback.format_exc()}"
+    except Exception as exc:  # the kernel died, could not start...
+        seconds = time.perf_counter() - start
+        return notebook, seconds, _failure(exc, traceback.format_exc(), notebook, seconds)
     if result.err is None:
         return result.nb, result.time, None
-    return result.nb, result.time, f"{error_summary(result.err)}\n{result.exc_string}"
+    return result.nb, result.time, _failure(result.err, result.exc_string or "", result.nb, result.time)
+
+
+def _failure(err: BaseException, trace: str, notebook, seconds: float) -> Failure:
+    summary = error_summary(err)
+    if "MemoryError" in summary or type(err).__name__ == "DeadKernelError":
+        summary += MEMORY_HINT.format(limit=os.environ.get(MEMORY_ENV, DEFAULT_KERNEL_MEMORY_MB))
+    return Failure(summary, type(err).__name__, trace, notebook, seconds)
 
 
 def error_summary(err: BaseException) -> str:
@@ -188,20 +235,28 @@ def times_file(cache_path) -> Path:
 
 
 def remembered_seconds(cache_path) -> dict[str, float]:
-    """``{docname: seconds}`` from :data:`TIMES_FILE` (empty if missing or unreadable)."""
-    import json
-
+    """``{docname: seconds}`` from :data:`TIMES_FILE` (empty if missing or unreadable: it only
+    orders the work, and the next :func:`remember_seconds` writes it anew)."""
+    path = times_file(cache_path)
     try:
-        data = json.loads(times_file(cache_path).read_text())
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
-    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+    except (OSError, ValueError) as err:
+        logger.info("[book] %s is unreadable (%s): ignored, and written anew after this build", path, err)
+        return {}
+    if not isinstance(data, dict):
+        logger.info("[book] %s is not a JSON object: ignored, and written anew after this build", path)
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in data.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and 0 <= v < 1e9
+    }
 
 
 def remember_seconds(cache_path, seconds: dict[str, float]) -> None:
     """Merge ``seconds`` into :data:`TIMES_FILE`."""
-    import json
-
     if not seconds:
         return
     merged = {**remembered_seconds(cache_path), **seconds}
@@ -238,11 +293,11 @@ def process_pool(workers: int):
 def execute_in_parallel(
     pending: list[Pending], cache, workers: int, *, task=run_notebook, pool_factory=process_pool
 ) -> dict[str, str]:
-    """Run ``pending`` in ``workers`` processes and cache every success; return ``{docname: error}``."""
+    """Run ``pending`` in ``workers`` processes and cache every success; return ``{docname: Failure}``."""
     from jupyter_cache.base import CacheBundleIn
 
     order = execution_order(pending, remembered_seconds(cache.path))
-    failures: dict[str, str] = {}
+    failures: dict[str, Failure] = {}
     timed: dict[str, float] = {}
     with pool_factory(workers) as pool:
         futures = {
@@ -253,15 +308,22 @@ def execute_in_parallel(
             try:
                 notebook, seconds, error = future.result()
             except Exception as exc:  # the worker process itself failed
-                notebook, seconds, error = None, 0.0, f"{type(exc).__name__}: {exc}"
+                notebook, seconds, error = (
+                    None,
+                    0.0,
+                    Failure(f"{type(exc).__name__}: {exc}", type(exc).__name__, ""),
+                )
+            if isinstance(error, str):  # (a task that reports a failure as text)
+                error = Failure(error.strip().splitlines()[0] if error.strip() else "?", "Exception", error)
             if error is not None:
+                error.notebook = error.notebook if error.notebook is not None else notebook
                 failures[p.docname] = error
-                first = error.strip().splitlines()[0] if error.strip() else "?"
                 logger.info(
-                    "[book] %s failed in a worker (%s): not cached; myst-nb executes it "
-                    "again and reports the failure",
+                    "[book] %s failed in a worker (%s) after %.1f s: not cached, not run again; "
+                    "myst-nb reports the failure when it reads the page",
                     p.docname,
-                    first,
+                    error.summary,
+                    seconds,
                 )
                 continue
             cache.cache_notebook_bundle(
@@ -275,16 +337,93 @@ def execute_in_parallel(
     return failures
 
 
-def _before_read(app, env, docnames):
+class CacheError(SphinxError):
+    category = "Execution cache error"
+
+
+def open_cache(path):
+    """The execution cache at ``path``, or a :class:`CacheError` naming its database and the fix."""
     from jupyter_cache import get_cache
 
+    cache = get_cache(path)
+    try:
+        cache.list_cache_records()
+    except Exception as err:  # sqlalchemy's DatabaseError, a truncated or foreign file...
+        raise CacheError(
+            f"the execution cache's database {Path(path) / 'global.db'} cannot be read "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}): run `make clean` "
+            "(it removes _build/: the site and the cache; every chapter runs again)"
+        ) from None
+    return cache
+
+
+def _drop(cache, record, docname: str, why: str) -> None:
+    from jupyter_cache.cache.db import NbCacheRecord
+
+    try:
+        cache.remove_cache(record.pk)
+    except KeyError:  # its notebook file is gone already
+        NbCacheRecord.remove_records([record.pk], cache.db)
+    logger.info("[book] %s: %s; dropped from the execution cache, it runs again", docname, why)
+
+
+def stderr_text(notebook) -> str:
+    """The first stderr line a notebook's outputs hold ('' if none)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(output.get("text", ""))
+                return (text.strip().splitlines() or [""])[0][:200]
+    return ""
+
+
+def check_cached(env, docnames, cache) -> list[str]:
+    """Drop the cached executions of ``docnames`` that cannot be read, or whose outputs would
+    fail the strict build (stderr, when ``stderr_output`` warns about it); return their names."""
+    nb_config = env.mystnb_config
+    dropped = []
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        if not path.is_file():
+            continue
+        read = notebook_as_mystnb_reads_it(env, path, path.read_text(encoding=env.config.source_encoding))
+        if read is None:
+            continue
+        notebook, config = read
+        if config.execution_mode != "cache" or _excluded(path, config):
+            continue
+        try:
+            record = cache.match_cache_notebook(notebook)
+        except KeyError:
+            continue
+        try:
+            cached = cache.get_cache_bundle(record.pk).nb
+        except Exception as err:  # truncated JSON, a missing file...
+            _drop(cache, record, docname, f"its cached notebook cannot be read ({type(err).__name__}: {err})")
+            dropped.append(docname)
+            continue
+        stderr = stderr_text(cached)
+        if stderr and nb_config.output_stderr in ("warn", "remove-warn", "error", "severe"):
+            _drop(
+                cache,
+                record,
+                docname,
+                f"its cached run printed to stderr ({stderr!r}), which fails the strict build "
+                f"(stderr_output: {nb_config.output_stderr})",
+            )
+            dropped.append(docname)
+    return dropped
+
+
+def _before_read(app, env, docnames):
     nb_config = getattr(env, "mystnb_config", None)
     if nb_config is None or nb_config.execution_mode != "cache":
         return
+    cache = open_cache(nb_config.execution_cache_path)
+    check_cached(env, docnames, cache)
     workers = worker_count()
     if workers < 2:
         return  # serial: myst-nb executes each notebook as it reads it
-    cache = get_cache(nb_config.execution_cache_path)
     pending = pending_notebooks(env, docnames, cache)
     if not pending:
         return
@@ -301,6 +440,94 @@ def _before_read(app, env, docnames):
     logger.info(
         "[book] parallel execution took %.1f s; %d failed", time.perf_counter() - start, len(failures)
     )
+    if failures:
+        replay_failures(app, failures)
+
+
+def replay_failures(app, failures: dict[str, Failure]) -> None:
+    """Make myst-nb report the notebooks that failed in a worker without running them again.
+
+    myst-nb (``myst_nb.core.execute.cache``) calls jupyter-cache's ``single_nb_execution``
+    for a notebook it finds no cached result for. Until the pages are read, that name
+    answers, for a page of ``failures``, with the worker's result (the notebook's outputs
+    as far as it ran, the exception, the traceback), and executes any other notebook as
+    before. myst-nb then warns, writes its report and renders the page as it would have.
+    """
+    import myst_nb.core.execute.cache as mystnb_cache
+    from jupyter_cache.executors.utils import ExecutionResult
+
+    original = getattr(mystnb_cache, "single_nb_execution", None)
+    if original is None:
+        raise SphinxError(
+            "book.site.execute: myst-nb no longer calls single_nb_execution from myst_nb.core.execute.cache; "
+            "update replay_failures (or build with BOOK_EXECUTION_WORKERS=1)"
+        )
+
+    def replay(nb, cwd=None, timeout=None, allow_errors=False, meta_override=True, **kwargs):
+        failure = failures.get(app.env.docname)
+        if failure is None:
+            return original(
+                nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=meta_override, **kwargs
+            )
+        logger.info("[book] %s: reporting its failure in a worker, without running it again", app.env.docname)
+        ran = failure.notebook
+        if ran is not None:
+            for mine, theirs in zip(nb.cells, ran.cells, strict=False):
+                if mine.cell_type == "code" and theirs.cell_type == "code":
+                    mine.outputs = theirs.get("outputs", [])
+                    mine.execution_count = theirs.get("execution_count")
+        err = type(failure.kind, (Exception,), {})(failure.summary)
+        return ExecutionResult(nb, cwd, failure.seconds, err, failure.traceback or failure.summary)
+
+    mystnb_cache.single_nb_execution = replay
+    app.book_replay_restore = lambda: setattr(mystnb_cache, "single_nb_execution", original)
+
+
+def _after_read(app, env):
+    restore = getattr(app, "book_replay_restore", None)
+    if restore is not None:
+        restore()
+        app.book_replay_restore = None
+    return []
+
+
+# ------------------------------------------------------------------ kernels
+
+#: The environment variable with each build kernel's data limit in MiB (``0``: no limit).
+MEMORY_ENV = "BOOK_KERNEL_MEMORY_MB"  # (book.site.kernel.MEMORY_ENV)
+#: 2.5 GiB: measured on 3 December 2026 (2-core build machine, other work running), the
+#: chapters' kernels ended with data segments of 0.52 to 0.91 GiB (``VmData``: chapter 5 the
+#: largest) and peak resident memory of 0.63 to 0.88 GiB, under the 1000 MiB of
+#: book.runtime.MEMORY_BUDGET_MB; their virtual address space was 2.2 to 2.6 GiB
+#: (TensorFlow maps much it never uses, and more on machines with more cores), which is
+#: why the limit is on data (``RLIMIT_DATA``), not address space (``RLIMIT_AS``).
+DEFAULT_KERNEL_MEMORY_MB = 2560
+#: Where the build's kernel spec is written, under ``_build/``.
+KERNEL_FOLDER = ".book-kernel"
+
+
+def kernel_spec(python: str = sys.executable) -> dict:
+    """The ``python3`` kernel spec of the build: ipykernel started by :mod:`book.site.kernel`."""
+    return {
+        "argv": [python, "-m", "book.site.kernel", "-f", "{connection_file}"],
+        "display_name": "Python 3 (the book's build: memory-limited ipykernel)",
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+
+
+def install_kernel_spec(build_dir: Path, environ=os.environ) -> Path:
+    """Write the build's ``python3`` kernel spec into ``build_dir/.book-kernel`` and put that
+    folder first on ``JUPYTER_PATH``, so that every kernel the build starts uses it."""
+    root = Path(build_dir) / KERNEL_FOLDER
+    spec = root / "kernels" / "python3" / "kernel.json"
+    text = json.dumps(kernel_spec(), indent=1) + "\n"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    if not spec.exists() or spec.read_text() != text:
+        spec.write_text(text)
+    paths = [p for p in environ.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != str(root)]
+    environ["JUPYTER_PATH"] = os.pathsep.join([str(root), *paths])
+    return root
 
 
 # ------------------------------------------------------------------ the notebook readers download
@@ -352,9 +579,15 @@ def _remember_cached_times(app, exception):
     nb_config = getattr(app.env, "mystnb_config", None)
     if nb_config is None or nb_config.execution_mode != "cache":
         return
+    if exception is not None and isinstance(exception, CacheError):
+        return
     cache = get_cache(nb_config.execution_cache_path)
+    try:
+        records = cache.list_cache_records()
+    except Exception:  # a corrupt database: open_cache has said so
+        return
     latest = {}
-    for record in sorted(cache.list_cache_records(), key=lambda r: r.created):
+    for record in sorted(records, key=lambda r: r.created):
         if record.data.get("execution_seconds") is not None:
             latest[record.uri] = float(record.data["execution_seconds"])
     seconds = {}
@@ -373,14 +606,28 @@ def _remember_cached_times(app, exception):
 #: One thread also keeps NumPy's sums in one order, whatever the machine's cores.
 #: ``BOOK_STRICT_FIGURES``: a figure whose text would be too small on a phone fails its
 #: cell (``book.plots``); only in the build, not in a reader's Live Code kernel.
-KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "BOOK_STRICT_FIGURES": "1"}
+#: ``BOOK_KERNEL_MEMORY_MB``: each kernel's data limit (:mod:`book.site.kernel`).
+KERNEL_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "BOOK_STRICT_FIGURES": "1",
+    MEMORY_ENV: str(DEFAULT_KERNEL_MEMORY_MB),
+}
+
+
+def _builder_inited(app):
+    worker_count()  # a bad BOOK_EXECUTION_WORKERS fails at once
+    from book.site.kernel import memory_limit_mb
+
+    memory_limit_mb()  # so does a bad BOOK_KERNEL_MEMORY_MB
+    install_kernel_spec(Path(app.outdir).parent)
 
 
 def setup(app):
     for key, value in KERNEL_ENV.items():
         os.environ.setdefault(key, value)
-    app.connect("builder-inited", lambda app: worker_count())  # a bad BOOK_EXECUTION_WORKERS fails at once
+    app.connect("builder-inited", _builder_inited)
     app.connect("env-before-read-docs", _before_read)
+    app.connect("env-updated", _after_read)
     # After myst-nb's parser wrote the page's notebook (it does so while parsing).
     app.connect("doctree-read", _download_with_outputs)
     app.connect("build-finished", _remember_cached_times)

@@ -13,8 +13,9 @@
  * Python side writes each page's cache (the union over its formulas) once into the page.
  *
  * A formula MathJax cannot parse (a TeX error: unbalanced braces, an undefined macro) is an
- * error, never a red formula in the page: "noerrors" and "noundefined" are left out, and
- * formatError throws.
+ * error, never a red formula in the page: "noerrors" and "noundefined" are not loaded, and
+ * formatError throws. Only the packages of PACKAGES are loaded (none that writes links,
+ * styles or attributes from TeX).
  */
 "use strict";
 
@@ -24,13 +25,23 @@ const { SVG } = require("mathjax-full/js/output/svg.js");
 const { liteAdaptor } = require("mathjax-full/js/adaptors/liteAdaptor.js");
 const { RegisterHTMLHandler } = require("mathjax-full/js/handlers/html.js");
 const { AssistiveMmlHandler } = require("mathjax-full/js/a11y/assistive-mml.js");
-const { AllPackages } = require("mathjax-full/js/input/tex/AllPackages.js");
+require("mathjax-full/js/input/tex/base/BaseConfiguration.js");
+require("mathjax-full/js/input/tex/ams/AmsConfiguration.js");
+require("mathjax-full/js/input/tex/braket/BraketConfiguration.js");
+const { MapHandler } = require("mathjax-full/js/input/tex/MapHandler.js");
 const { VERSION } = require("mathjax-full/js/components/version.js");
 
-// Not: noerrors / noundefined (they would publish a bad formula as red text), html
-// (\href, \class, \style, \cssId: markup in a formula is not the book's way).
-const EXCLUDED = new Set(["noerrors", "noundefined", "html"]);
-const PACKAGES = AllPackages.filter((name) => !EXCLUDED.has(name));
+// Only the TeX packages the book's formulas need (an allowlist): base, ams (aligned, split,
+// cases, pmatrix, \dfrac, \operatorname, \lVert) and braket (it marks | as an ordinary
+// symbol in the MathML screen readers get; the picture is the same without it). Not: html
+// (\href, \class, \style, \cssId), bbox (\bbox[style]), color/colorv2 (\color{url(...)}),
+// unicode (fonts), action (\texttip...), require/autoload (they load the others),
+// noerrors/noundefined (they would publish a bad formula as red text).
+const PACKAGES = ["base", "ams", "braket"];
+// base's \mmlToken{mi}[href="..."]{x} sets any attribute on a MathML node (a link, a style):
+// removed (with base's \bmod, \pmod, \mod, which are made of it). mathrender.py also checks
+// every typeset formula's markup (unsafe_markup), whatever package wrote it.
+const REMOVED_MACROS = ["mmlToken", "bmod", "pmod", "mod"];
 
 const { readStdin } = require("./read_stdin.js");
 
@@ -75,6 +86,10 @@ function main(request) {
   const handler = RegisterHTMLHandler(adaptor);
   if (request.assistiveMml !== false) {
     AssistiveMmlHandler(handler);
+  }
+  const macros = MapHandler.getMap("macros");
+  for (const name of REMOVED_MACROS) {
+    macros.remove(name);
   }
   const tex = new TeX({
     packages: PACKAGES,

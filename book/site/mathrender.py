@@ -22,10 +22,15 @@ typeset before (``mathrender.js`` next to this file reads them all on stdin):
   class="math ..." id="equation-...">`` with its equation number and permalink, myst's
   ``amsmath`` blocks), with the typeset formula in place of ``\\(...\\)`` / ``\\[...\\]``.
   Sphinx's MathJax script is then never added to a page.
-- **quizzes**: :func:`render_quiz_text` replaces the math of a quiz string by its typeset
-  markup (after :mod:`book.quizzes` has rejected any markup in the file itself), with
-  ``$``, ``[``, ``]`` and backticks written as character references, so that
-  jupyterquiz's ``jaxify`` and the loader's code spans leave it alone.
+- **quizzes**: the formulas of every quiz string, as :mod:`book.quiztext` splits it (the
+  one tokenizer the validator and :mod:`book.site.quiz`'s renderer use too), found in the
+  page's :class:`book.site.quiznodes.quiz_node`; :func:`markup` gives the directive each
+  formula's markup.
+- **what MathJax may write**: only the TeX packages the book needs are loaded
+  (``mathrender.js``), and every typeset formula is checked (:func:`unsafe_markup`): no
+  link, no event attribute, no ``url(...)``, no reference outside the page's own glyphs.
+  A formula whose markup fails the check fails the build (``\\mmlToken{mi}[href=...]``,
+  ``\\bbox[background-image: url(...)]``), whatever page it is on.
 - **errors**: a formula MathJax cannot parse (``\\frac{1}{``, an undefined macro) fails
   the build with the page (docname) and the formula; so does a missing ``node`` or
   ``mathjax-full``. Raw TeX is never published.
@@ -47,6 +52,8 @@ from docutils import nodes
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
+from book import quiztext
+from book.site import quiznodes
 from book.site.assets import ASSETS, find_package, package_version
 
 logger = logging.getLogger(__name__)
@@ -138,10 +145,107 @@ def typeset(formulas, srcdir: str | Path | None = None, *, node: str | None = No
     for formula, out in zip(formulas, answer["results"], strict=True):
         if "error" in out:
             result.errors[formula] = out["error"]
-        else:
-            result.html[formula] = out["html"]
-            result.glyphs.update(out["defs"])
+            continue
+        why = unsafe_markup(out["html"]) or next(filter(None, map(unsafe_markup, out["defs"].values())), None)
+        if why:
+            result.errors[formula] = (
+                f"{why}, which the site refuses in a formula (a link, a style or a request)"
+            )
+            continue
+        result.html[formula] = out["html"]
+        result.glyphs.update(out["defs"])
     return result
+
+
+# --------------------------------------------------------------------------- what MathJax may write
+
+#: Elements a typeset formula may contain: MathJax's container, its SVG drawing and the
+#: assistive MathML (presentation elements). Not: ``a``, ``image``, ``foreignObject``,
+#: ``script``, ``style``, MathML's ``maction`` (actions), ``mglyph`` (an image by URL),
+#: ``merror``.
+MATH_ELEMENTS = frozenset(
+    {
+        "mjx-container", "mjx-assistive-mml", "svg", "g", "path", "use", "rect", "line", "defs", "text",
+        "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
+        "msqrt", "mroot", "mstyle", "mpadded", "mphantom", "menclose", "mover", "munder", "munderover",
+        "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mlabeledtr", "mtd", "semantics",
+        "annotation",
+    }
+)  # fmt: skip
+#: Attributes no formula may carry, whatever their value.
+_FORBIDDEN_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "background", "srcdoc", "ping"})
+#: Words no attribute value of a formula may contain (a link, a style that loads something).
+_FORBIDDEN_VALUES = (
+    "javascript:",
+    "vbscript:",
+    "data:",
+    "url(",
+    "image(",
+    "image-set(",
+    "expression(",
+    "@import",
+)
+#: CSS properties MathJax writes in ``style`` attributes.
+_STYLE_PROPERTIES = frozenset(
+    {"position", "vertical-align", "margin-left", "margin-right", "margin-top", "margin-bottom", "min-width",
+     "width", "height", "display", "overflow", "font-size", "font-family", "font-style", "font-weight",
+     "padding-left", "padding-right", "left", "right", "top", "bottom", "max-width", "text-align"}
+)  # fmt: skip
+
+
+def unsafe_markup(markup: str) -> str | None:
+    """Why the markup of a typeset formula may not reach a page, or None.
+
+    Only :data:`MATH_ELEMENTS`; no event attribute (``on...``), no ``href`` or ``src``
+    (SVG's ``xlink:href`` only to a glyph of the page, ``#MJX-...``); no attribute value
+    with ``javascript:``, ``url(`` or the like; ``style`` only with MathJax's own
+    properties; ``class`` only MathJax's, ``id`` only ``MJX-...``. MathJax with the book's
+    packages writes nothing else; a formula that does (``\\mmlToken{mi}[href=...]{x}``,
+    ``\\bbox[background-image: url(...)]{x}``) fails the build.
+    """
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+
+    class Checker(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag not in MATH_ELEMENTS:
+                problems.append(f"a <{tag}> element")
+            for name, value in attrs:
+                value = value or ""
+                low = "".join(value.lower().split())
+                if name.startswith("on") or name in _FORBIDDEN_ATTRIBUTES:
+                    problems.append(f"the attribute {name}={value!r}")
+                elif name == "xlink:href" and not value.startswith("#MJX-"):
+                    problems.append(f"a reference to {value!r}")
+                elif any(word in low for word in _FORBIDDEN_VALUES):
+                    problems.append(f"the attribute {name}={value!r}")
+                elif name == "style" and not _plain_style(value):
+                    problems.append(f"the style {value!r}")
+                elif name == "class" and not all(c.startswith(("MathJax", "mjx-")) for c in value.split()):
+                    problems.append(f"the class {value!r}")
+                elif name == "id" and not value.startswith("MJX-"):
+                    problems.append(f"the id {value!r}")
+
+        handle_startendtag = handle_starttag
+
+    checker = Checker(convert_charrefs=True)
+    checker.feed(markup)
+    checker.close()
+    return f"its markup has {problems[0]}" if problems else None
+
+
+def _plain_style(style: str) -> bool:
+    """A ``style`` of MathJax's own: known properties, values of letters, digits and ``.-% ``."""
+    for declaration in style.split(";"):
+        if not declaration.strip():
+            continue
+        prop, _, value = declaration.partition(":")
+        if prop.strip().lower() not in _STYLE_PROPERTIES:
+            return False
+        if not all(c.isalnum() or c in " .-%,'" for c in value.strip()):
+            return False
+    return True
 
 
 def describe(formula: Formula, message: str) -> str:
@@ -161,68 +265,10 @@ def error_report(errors: dict[Formula, str], pages: dict[str, set[Formula]]) -> 
 
 # --------------------------------------------------------------------------- quizzes
 
-_QUIZ_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
-
 
 def quiz_formulas(text: str) -> list[Formula]:
-    """The formulas of a quiz string: ``$$...$$`` (display) and ``$...$`` (inline)."""
-    if not isinstance(text, str):
-        return []
-    return [
-        Formula(m.group(1) if m.group(1) is not None else m.group(2), m.group(1) is not None)
-        for m in _QUIZ_MATH.finditer(text)
-    ]
-
-
-def _inert(markup: str) -> str:
-    """Typeset markup that jupyterquiz's jaxify (``$``, ``[text](url)``) and the loader's
-    code spans (backticks) leave as it is: those characters as character references."""
-    return markup.replace("$", "&#36;").replace("[", "&#91;").replace("]", "&#93;").replace("`", "&#96;")
-
-
-def render_quiz_text(text, lookup) -> str:
-    """``text`` with every formula replaced by ``lookup(formula)`` (its markup) and ``\\$`` by a dollar."""
-    if not isinstance(text, str):
-        return text
-    out, pos = [], 0
-    for m in _QUIZ_MATH.finditer(text):
-        out.append(text[pos : m.start()].replace("\\$", "&#36;"))
-        display = m.group(1) is not None
-        markup = _inert(lookup(Formula(m.group(1) if display else m.group(2), display)))
-        out.append(f'<span class="math">{markup}</span>')
-        pos = m.end()
-    out.append(text[pos:].replace("\\$", "&#36;"))
-    return "".join(out)
-
-
-#: The fields of a quiz question, and of each answer, that jupyterquiz typesets.
-QUIZ_FIELDS = ("question",)
-QUIZ_ANSWER_FIELDS = ("answer", "feedback")
-
-
-def quiz_strings(questions):
-    for question in questions:
-        for key in QUIZ_FIELDS:
-            yield question.get(key)
-        for answer in question.get("answers", []):
-            for key in QUIZ_ANSWER_FIELDS:
-                yield answer.get(key)
-
-
-def render_quiz(questions, lookup):
-    """A copy of ``questions`` whose question, answer and feedback strings carry typeset math."""
-    rendered = []
-    for question in questions:
-        copy = dict(question)
-        for key in QUIZ_FIELDS:
-            if key in copy:
-                copy[key] = render_quiz_text(copy[key], lookup)
-        copy["answers"] = [
-            {k: (render_quiz_text(v, lookup) if k in QUIZ_ANSWER_FIELDS else v) for k, v in answer.items()}
-            for answer in question.get("answers", [])
-        ]
-        rendered.append(copy)
-    return rendered
+    """The formulas of a quiz string, as :mod:`book.quiztext` splits it (the renderer does the same)."""
+    return [Formula(tex, display) for tex, display in quiztext.formulas(text)]
 
 
 # --------------------------------------------------------------------------- Sphinx math nodes
@@ -248,12 +294,10 @@ def display_tex(node: nodes.math_block) -> str:
 
 def page_formulas(doctree) -> set[Formula]:
     """Every formula a page shows: its math nodes and its quizzes' strings."""
-    from book.site.quiz import quiz_node
-
     found = {Formula(node.astext(), False) for node in doctree.findall(nodes.math)}
     found |= {Formula(display_tex(node), True) for node in doctree.findall(nodes.math_block)}
-    for quiz in doctree.findall(quiz_node):
-        for text in quiz_strings(quiz["questions"]):
+    for quiz in doctree.findall(quiznodes.quiz_node):
+        for text in quiztext.texts(quiz["questions"]):
             found.update(quiz_formulas(text))
     return found
 

@@ -21,10 +21,13 @@ which names ``quizzes/03_lstm_cell.json`` (relative to the book's root). At buil
   each such container once. The script and its stylesheet (``_static/quiz/quiz.css``:
   jupyterquiz's styles, the accessible colours of :data:`book.quizzes.COLORS`,
   ``quiz.css``) are added once to the pages that have a quiz, and only to them.
-- **math**: the ``$...$`` and ``$$...$$`` of every question, answer and feedback are
-  typeset at build time (:mod:`book.site.mathrender`, after the validation above: the
-  markup is the build's, not the file's); jupyterquiz inserts ready SVG and no page loads
-  MathJax.
+- **text**: every question, answer and feedback is rendered here, at build time, by
+  :func:`book.quiztext.render` (the tokenizer the validation used too): text
+  HTML-escaped, `` `code` `` as ``<code>``, ``$...$`` / ``$$...$$`` typeset
+  (:mod:`book.site.mathrender`), ``[text](https://...)`` as links; ``code`` fields escaped.
+  The characters jupyterquiz would still convert (``$``, ``[``, ``]``) are written as
+  character references: what jupyterquiz inserts with ``innerHTML`` is exactly the build's
+  markup, never the file's. No page loads MathJax.
 
 The quiz is not a code cell: it shows no code, is not executed, and Thebe leaves it alone.
 """
@@ -40,6 +43,8 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from book import quizzes
+from book.quiztext import render_questions
+from book.site.quiznodes import quiz_node
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +58,7 @@ _HERE = Path(__file__).parent
 _SOURCES_LINE = "  // @@JUPYTERQUIZ_SOURCES@@\n"
 
 
-class quiz_node(nodes.General, nodes.Element):
-    """A validated quiz: ``node['quiz']`` (its name) and ``node['questions']`` (the data)."""
+__all__ = ["QuizDirective", "quiz_node", "render_questions", "setup"]
 
 
 class QuizDirective(SphinxDirective):
@@ -116,8 +120,10 @@ def visit_quiz_html(self, node: quiz_node) -> None:
     from book.site import mathrender
 
     env = self.builder.env
-    questions = mathrender.render_quiz(
-        node["questions"], lambda formula: mathrender.markup(env, formula, self.builder.current_docname)
+    docname = self.builder.current_docname
+    questions = render_questions(
+        node["questions"],
+        lambda tex, display: mathrender.markup(env, mathrender.Formula(tex, display), docname),
     )
     self.body.append(self.starttag(node, "div", CLASS="course-quiz", **attributes))
     self.body.append(

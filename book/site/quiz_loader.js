@@ -13,9 +13,10 @@
  * This wrapper:
  * - renders every container once, however often it runs (a container is marked
  *   data-rendered before it is filled; the script itself runs its body once);
- * - needs no MathJax: the build typeset the quiz's math (book/site/mathrender.py),
- *   so the strings jupyterquiz inserts are ready markup; jupyterquiz never sees a
- *   MathJax (the `var MathJax` below), so it neither typesets nor loads one from a CDN;
+ * - inserts what the build wrote: every question, answer and feedback is ready HTML
+ *   (book/quiztext.py: escaped text, code spans, typeset maths, links), with no `$`, `[`
+ *   or `]` left for jupyterquiz's own conversions; jupyterquiz never sees a MathJax (the
+ *   `var MathJax` below), so it neither typesets nor loads one from a CDN;
  * - keeps jupyterquiz's globals (Question, show_questions, ...) inside this
  *   function, so nothing clashes with a jupyterquiz output elsewhere on the page.
  */
@@ -33,26 +34,6 @@
   // ---- jupyterquiz (MIT licence, (c) John M. Shea) ----
   // @@JUPYTERQUIZ_SOURCES@@
   // ---- end of jupyterquiz ----
-
-  // `code` in a question, answer or feedback becomes <code>code</code>
-  // (jupyterquiz turns $math$ and [links](...) into HTML, but not Markdown code).
-  function codeSpans(text) {
-    if (typeof text !== "string") {
-      return text;
-    }
-    return text.replace(/`([^`\n]+)`/g, function (match, code) {
-      var escaped = code.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-      return "<code>" + escaped + "</code>";
-    });
-  }
-
-  function withCode(question) {
-    var copy = Object.assign({}, question, { question: codeSpans(question.question) });
-    copy.answers = (question.answers || []).map(function (answer) {
-      return Object.assign({}, answer, { answer: codeSpans(answer.answer), feedback: codeSpans(answer.feedback) });
-    });
-    return copy;
-  }
 
   // jupyterquiz marks a question with several correct answers only by its colour.
   function hintSeveralAnswers(container) {
@@ -83,7 +64,7 @@
       console.error("quiz " + container.getAttribute("data-quiz") + ": unreadable questions", err);
       return false;
     }
-    show_questions(questions.map(withCode), container);
+    show_questions(questions, container);
     hintSeveralAnswers(container);
     // jupyterquiz's "Type numeric answer here:" label is not tied to its input box,
     // and nothing says that Enter submits the answer.
