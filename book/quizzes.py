@@ -74,6 +74,14 @@ _AUTOLINK = re.compile(r"<https?://[^\s\"'<>`]+>")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _SAFE_SCHEMES = {"http", "https", "mailto"}
 _UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f\"'<>`\\]")
+# Markdown emphasis (**word**, *word*, _word_): jupyterquiz does not render Markdown, so the
+# marks would show. Looked for outside `code` and $math$, where * and _ are literal.
+_EMPHASIS = re.compile(
+    r"\*\*(?=\S)[^*\n]+?(?<=\S)\*\*"  # **strong**
+    r"|(?<![\w*\\])\*(?=[^\s*])[^*\n]+?(?<=[^\s*])\*(?![\w*])"  # *emphasis*, not 2*n or a * b
+    r"|(?<![\w\\])_(?=[^\s_])[^_\n]+?(?<=[^\s_])_(?!\w)"  # _emphasis_, not n_h
+)
+_MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$", re.S)
 # MathJax's TeX links (\href{javascript:...}{x}) would bypass the link check.
 _TEX_LINK = re.compile(r"\\(?:href|url)(?![A-Za-z])")
 #: The text fields of a quiz: jupyterquiz inserts all of them as HTML.
@@ -189,7 +197,8 @@ def markup_problem(text: str, *, code: bool = False) -> str | None:
 
     Refused: an HTML tag, end tag or comment (``<img``, ``</b``, ``<!--``), an event
     attribute (``onerror=``), a link (``[text](target)``, ``<http...>``) whose target is
-    not a plain http(s) or mailto address, and TeX's ``\\href``/``\\url``. Allowed:
+    not a plain http(s) or mailto address, TeX's ``\\href``/``\\url``, and Markdown emphasis
+    (``**and**``, ``*added*``: jupyterquiz shows the marks). Allowed:
     ``x < 1``, ``a <= b``, `` `code` `` (the loader escapes it), ``$math$`` and HTML
     entities such as ``&lt;``. ``code=True`` is for the ``code`` fields, which
     jupyterquiz inserts as they are (no backticks, no links).
@@ -221,6 +230,12 @@ def markup_problem(text: str, *, code: bool = False) -> str | None:
             )
     if _TEX_LINK.search(text):
         return "uses \\href or \\url in math: a quiz links with [text](https://...) instead"
+    emphasis = _EMPHASIS.search(_MATH.sub("", plain))
+    if emphasis:
+        return (
+            f"uses Markdown emphasis ({emphasis.group(0)!r}): quiz text is shown as plain text, so the "
+            "marks would appear on the page; write the words without them"
+        )
     return None
 
 
