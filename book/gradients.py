@@ -1,10 +1,14 @@
-"""How far back a gradient reaches: the measurements of chapter 2 (``02_rnn_limits``).
+"""How far back a gradient reaches: the measurements of chapter 2 and section 4.10.
 
-Chapter 2 ("Recurrent networks and their limits") measures, for a recurrent
-layer, how strongly its last hidden state :math:`h_T` depends on the input it
+Chapter 2 ("Recurrent networks and their limits", ``02_rnn_limits``) measures, for a
+recurrent layer, how strongly its last hidden state :math:`h_T` depends on the input it
 saw :math:`k` steps earlier, by backpropagating with ``tf.GradientTape``.
 Plotted against the lag :math:`k` on a log scale, the norms show gradients that
 vanish or explode, depending on the spectral radius of the recurrent weights.
+Section 2.6 (``02_clipping``) runs Adam's update on made-up gradients
+(:func:`adam_step_lengths`); section 4.10 (``04_lstm_gradients``) measures an
+LSTM the same way and separates the path along its cell state
+(:func:`lstm_gradient_paths`).
 
 - :func:`spectral_radius` -- the largest eigenvalue modulus of a square matrix;
 - :func:`set_spectral_radius` -- rescale a ``SimpleRNN``'s recurrent kernel to a chosen radius;
@@ -128,19 +132,18 @@ def scientific(value: float, digits: int = 2) -> str:
 
 
 def lstm_gradient_paths(layer, inputs, *, belt_only: bool = False):
-    """Chapter 2: the gradient of an LSTM layer by lag, and the forget gates along the run.
+    """Section 4.10: an LSTM layer's gradient by lag, and its forget gates.
 
-    Re-runs the Keras ``LSTM`` ``layer`` (built, default activations) step by step
-    with its own weights, so that the backward pass can be restricted: with
-    ``belt_only=True`` no gradient flows through :math:`h_{t-1}` into the gates
-    and the candidate (``tf.stop_gradient``), which leaves only the path along
-    the cell state (each step multiplies by the forget gate :math:`f_t`) plus the
-    local paths from :math:`x_{T-k}` into :math:`c_{T-k}` and from :math:`c_T`
-    into :math:`h_T`.
+    Re-runs the built Keras LSTM ``layer`` step by step with its own
+    weights. With belt_only=True no gradient flows through h_{t-1} into
+    the gates and the candidate (tf.stop_gradient): what is left is the
+    path along the cell state, where each step multiplies the gradient
+    by the forget gate f_t, plus the local paths from x_{T-k} into
+    c_{T-k} and from c_T into h_T.
 
-    Returns ``(norms, forget)``: ``norms`` as :func:`gradient_norms_by_lag`
-    (index = lag), and ``forget``, shape (batch, T, units), the forget-gate
-    values of the forward pass (the same with or without ``belt_only``).
+    Returns (norms, forget): norms as gradient_norms_by_lag (index =
+    lag), and forget, shape (batch, T, units), the forget gates of the
+    forward pass (the same with or without belt_only).
     """
     from book.runtime import import_tensorflow
 
@@ -196,7 +199,7 @@ def jacobian_product_norms(W_h, states) -> np.ndarray:
 def adam_step_lengths(
     gradients, learning_rate=1e-3, *, global_clipnorm=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7
 ) -> np.ndarray:
-    """Chapter 2: how far Adam moves the weights at each step of a sequence of gradients.
+    """Section 2.6: how far Adam moves the weights at each step of a sequence of gradients.
 
     ``gradients`` is a sequence of flat gradient vectors (one per step). Each is
     first clipped to global norm ``global_clipnorm`` (if given), then used in

@@ -452,6 +452,16 @@ def link_problem(target: str) -> str | None:
     return None
 
 
+# Markdown emphasis (**word**, *word*, _word_): jupyterquiz does not render Markdown, so the
+# marks would show. Looked for in plain text only (in `code` and $math$, * and _ are literal).
+# Each alternative is a bounded run of one kind of character: no backtracking blow-up.
+_EMPHASIS = re.compile(
+    r"\*\*(?=\S)[^*\n]{1,200}?(?<=\S)\*\*"  # **strong**
+    r"|(?<![\w*\\])\*(?=[^\s*])[^*\n]{1,200}?(?<=[^\s*])\*(?![\w*])"  # *emphasis*, not 2*n or a * b
+    r"|(?<![\w\\])_(?=[^\s_])[^_\n]{1,200}?(?<=[^\s_])_(?!\w)"  # _emphasis_, not n_h
+)
+
+
 def text_problems(text: str, *, code: bool = False) -> list[str]:
     """Every reason ``text`` (one field of a quiz) is refused; ``[]`` if it is fine.
 
@@ -481,6 +491,12 @@ def text_problems(text: str, *, code: bool = False) -> list[str]:
             event = _event_attribute(piece.value)
             if event:
                 problems.append(f"contains an HTML event attribute ({event!r}): quiz text is plain text")
+            emphasis = None if code else _EMPHASIS.search(piece.value)
+            if emphasis:
+                problems.append(
+                    f"uses Markdown emphasis ({emphasis.group(0)!r}): quiz text is shown as plain text, so the "
+                    "marks would appear on the page; write the words without them"
+                )
             at = -1 if code else piece.value.find("](")
             if at >= 0:
                 # what jupyterquiz's own link syntax would take as the target (up to a ")")

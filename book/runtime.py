@@ -106,8 +106,26 @@ def seed_everything(seed: int = SEED) -> None:
             pass
 
 
+#: Modules a kernel never needs, blocked so that nothing imports them: importing one costs
+#: more than the work of a short chapter. ``rfc3987_syntax`` is an optional plugin of
+#: ``jsonschema`` (pulled in by jupyter-events) that builds a grammar when it is imported:
+#: 2.1 s of the first ``myst_nb.glue`` call in every kernel (measured December 2026;
+#: myst-nb imports nbformat, nbformat jsonschema). ``jsonschema`` imports it only to check
+#: the "iri" string format, and goes on without it when the import fails.
+_BLOCKED_MODULES = ("rfc3987_syntax",)
+
+
+def _block_slow_optional_modules() -> None:
+    """Make ``import`` of each of :data:`_BLOCKED_MODULES` fail fast, unless already imported."""
+    import sys
+
+    for name in _BLOCKED_MODULES:
+        sys.modules.setdefault(name, None)  # None in sys.modules: ImportError on import
+
+
 def setup(seed: int = SEED, *, tensorflow: bool = True) -> None:
     """Prepare a chapter's kernel: quiet TensorFlow (if used), seed everything, set plot style."""
+    _block_slow_optional_modules()
     if tensorflow:
         import_tensorflow()
     seed_everything(seed)

@@ -18,5 +18,30 @@ def toc_pages() -> list[str]:
 
 
 def chapter_pages() -> list[str]:
-    """The pages under chapters/ (the ones with code, a quiz and exercises)."""
+    """The pages under chapters/: the notebooks, a chapter's page and its section pages alike."""
     return [p for p in toc_pages() if p.startswith("chapters/")]
+
+
+def chapters() -> dict[str, list[str]]:
+    """Each chapter of ``_toc.yml`` (its page under chapters/) -> its pages in reading order.
+
+    A chapter is its own page followed by the pages of its ``sections:`` (chapter 2: the page
+    ``chapters/02_rnn_limits`` and its section page ``chapters/02_clipping``). Together they
+    carry the chapter's shape once: one quiz, one summary, the exercises.
+    """
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    groups: dict[str, list[str]] = {}
+
+    def pages_of(entry) -> list[str]:
+        found = [entry["file"]] if "file" in entry else []
+        for section in entry.get("sections") or []:
+            found += pages_of(section)
+        return found
+
+    for part in toc.get("parts", []):
+        for entry in part.get("chapters") or []:
+            if entry.get("file", "").startswith("chapters/"):
+                groups[entry["file"]] = pages_of(entry)
+    return groups

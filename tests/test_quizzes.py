@@ -20,7 +20,7 @@ import pytest
 from book import quizzes
 from book.paths import QUIZZES, ROOT
 from book.site import quiz as quiz_ext
-from book_pages import chapter_pages
+from book_pages import chapter_pages, chapters
 
 #: A quiz slot in a chapter: ```{quiz} NAME (or :::{quiz} NAME).
 SLOT = re.compile(r"^ {0,3}(?:`{3,}|:{3,})\{quiz\}[ \t]*(?P<name>\S*)[ \t]*$", re.MULTILINE)
@@ -94,13 +94,29 @@ def test_every_quiz_file_validates(path):
     assert questions
 
 
-@pytest.mark.parametrize("page", chapter_pages())
-def test_every_chapter_has_exactly_one_quiz_slot_naming_a_quiz_file(page):
-    names = chapter_slots()[page]
-    assert len(names) == 1, f"{page} has {len(names)} quiz slots ({names}); a chapter has exactly one"
-    assert (QUIZZES / f"{names[0]}.json").exists(), (
-        f"{page}: quiz slot {names[0]!r} names no file in quizzes/"
+def quiz_pages() -> list[str]:
+    """The pages with a quiz slot, in reading order (a chapter's last page)."""
+    return [page for page, names in chapter_slots().items() if names]
+
+
+@pytest.mark.parametrize("chapter", list(chapters()))
+def test_every_chapter_has_exactly_one_quiz_slot_naming_a_quiz_file(chapter):
+    """One quiz per chapter, on the chapter's last page when it has section pages."""
+    pages = chapters()[chapter]
+    slots = {page: chapter_slots()[page] for page in pages}
+    names = [name for page in pages for name in slots[page]]
+    assert len(names) == 1, f"{chapter} has {len(names)} quiz slots ({slots}); a chapter has exactly one"
+    assert slots[pages[-1]] == names, (
+        f"{chapter}: the quiz belongs on the chapter's last page, {pages[-1]}, not in {slots}"
     )
+    assert (QUIZZES / f"{names[0]}.json").exists(), (
+        f"{pages[-1]}: quiz slot {names[0]!r} names no file in quizzes/"
+    )
+
+
+def test_every_page_under_chapters_belongs_to_a_chapter():
+    grouped = [page for pages in chapters().values() for page in pages]
+    assert sorted(grouped) == sorted(chapter_pages())
 
 
 def test_every_quiz_file_is_used_by_a_chapter():
@@ -569,6 +585,27 @@ MARKUP = [
         "question",
         "\\href",
     ),
+    (
+        "Markdown strong emphasis (quiz 4 had it)",
+        lambda d: d[1].update(question="A write **and** a read at the same step?"),
+        2,
+        "question",
+        "Markdown emphasis ('**and**')",
+    ),
+    (
+        "Markdown emphasis in feedback",
+        lambda d: d[0]["answers"][1].update(feedback="The candidate is *added* to the memory."),
+        1,
+        "answers[1].feedback",
+        "Markdown emphasis ('*added*')",
+    ),
+    (
+        "Markdown underscore emphasis",
+        lambda d: d[0].update(question="Which gate is _really_ the forget gate?"),
+        1,
+        "question",
+        "Markdown emphasis ('_really_')",
+    ),
 ]
 
 
@@ -601,6 +638,8 @@ PLAIN = [
     "Links: [the paper](https://www.bioinf.jku.at/publications/older/2604.pdf), <https://keras.io/api/>, "
     "[a section](#exercises), [mail](mailto:course@example.org), [a page](../chapters/03_lstm_cell.html).",
     "Keras' `global_clipnorm=1.0` and `callbacks=[on_epoch_end]`; only one = 1 gate; onset = 3; monitor=val_loss.",
+    "Stars and underscores that are not emphasis: kernel[:, n_h:2*n_h], 2 * 3 * 4, $a*b*c$, $h_{t-1}$, "
+    "x_t and h_t, `**kwargs` and `_private_`.",
 ]
 
 

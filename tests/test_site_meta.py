@@ -54,6 +54,7 @@ class _Page(HTMLParser):
         self.stack: list[str] = []
         self.p_in_summary = 0
         self.summary_labels = 0
+        self._summary = None
         self.title = ""
         self._in_title = False
 
@@ -77,14 +78,20 @@ class _Page(HTMLParser):
             self.scripts.append({**a, "_head": self.in_head})
         if tag == "p" and "summary" in self.stack:
             self.p_in_summary += 1
-        if tag == "summary" and "aria-label" in a:
-            self.summary_labels += 1
+        if tag == "summary":
+            # an aria-label is a second name only beside visible text (the sidebar's
+            # icon-only toggles need one: book.site.a11y.name_sidebar_toggles)
+            self._summary = {"labelled": "aria-label" in a, "text": ""}
         if tag == "title":
             self._in_title = True
         if tag not in ("meta", "link", "br", "img", "input", "hr", "source", "wbr", "col", "area", "base"):
             self.stack.append(tag)
 
     def handle_endtag(self, tag):
+        if tag == "summary" and self._summary is not None:
+            if self._summary["labelled"] and self._summary["text"].strip():
+                self.summary_labels += 1
+            self._summary = None
         if tag == "head":
             self.in_head = False
         if tag == "title":
@@ -96,6 +103,8 @@ class _Page(HTMLParser):
             self._math_at = None
 
     def handle_data(self, data):
+        if self._summary is not None:
+            self._summary["text"] += data
         if self._in_title:
             self.title += data
 
@@ -304,3 +313,35 @@ def test_plotly_trace_types_are_read_from_the_figures_data():
         + '<script type="application/json" class="book-plotly-data">{</script>'
     )
     assert assets.plotly_trace_types(body) == ["scatter", "bar", "heatmap", "<unreadable>"]
+
+
+def test_sidebar_toggles_get_a_name():
+    """pydata-sphinx-theme's toggle of a chapter with section pages, as the theme writes it."""
+    before = (
+        '<li class="toctree-l1"><a class="reference internal" href="chapters/01_sequences.html">'
+        "1. Sequences in machine learning</a></li>"
+        '<li class="toctree-l1 current active has-children"><a class="reference internal" '
+        'href="chapters/02_rnn_limits.html">2. Recurrent networks and their limits</a>'
+        '<details open="open"><summary><span class="toctree-toggle" role="presentation">'
+        '<i class="fa-solid fa-chevron-down"></i></span></summary><ul><li class="toctree-l2">'
+        '<a class="reference internal" href="chapters/02_clipping.html">2.6. Clipping</a></li></ul>'
+        "</details></li>"
+    )
+    after = a11y.name_sidebar_toggles(before)
+    assert after.count("<summary") == 1
+    assert '<summary aria-label="Sections of 2. Recurrent networks and their limits">' in after
+    assert after.replace(' aria-label="Sections of 2. Recurrent networks and their limits"', "") == before
+
+
+def test_every_sidebar_toggle_of_the_built_book_has_a_name(built_site):
+    import re
+
+    for page in ("intro", "chapters/02_clipping", "chapters/04_lstm_equations"):
+        html = (built_site.html / f"{page}.html").read_text(encoding="utf-8")
+        summaries = re.findall(r"<summary[^>]*>\s*<span class=\"toctree-toggle\"", html)
+        assert summaries, f"{page}: no sidebar toggle (a chapter with section pages has one)"
+        assert all("aria-label=" in s for s in summaries), (page, summaries)
+        labels = re.findall(r'<summary aria-label="Sections of ([^"]*)">', html)
+        assert "2. Recurrent networks and their limits" in labels, labels
+        # each names one chapter: its own numbered title, not the links before it
+        assert all(len(re.findall(r"(?:^| )\d+(?:\.\d+)*\. ", label)) == 1 for label in labels), labels
