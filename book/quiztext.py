@@ -30,6 +30,7 @@ character that cannot continue it).
 from __future__ import annotations
 
 import html.entities
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
