@@ -1,7 +1,7 @@
 """Chapter 9's state-tracking claims, rerun (``claims``: too slow for ``make test``).
 
 The chapter trains, with one learning rate (0.02) and three seeds, LSTMs and minLSTMs of 32
-units on the running parity of streams of 10 bits, tests them on streams of 100, and a minLSTM
+units on the running parity of streams of 8 bits, tests them on streams of 100, and a minLSTM
 on the parity of the last two bits as a positive control. Here:
 
 - ``test_lstm_learns_parity_from_other_seeds``: the chapter's LSTM settings, from five other
@@ -34,7 +34,7 @@ from book.state_tracking import (  # noqa: E402
 )
 
 # The chapter's settings (chapters/09_where_next.md, the experiment's cells).
-TRAIN_STEPS, TEST_STEPS, N_TRAIN, N_TEST = 10, 100, 2_000, 400
+TRAIN_STEPS, TEST_STEPS, N_TRAIN, N_TEST = 8, 100, 2_000, 400
 UNITS, EPOCHS, BATCH, LEARNING_RATE = 32, 4, 64, 0.02
 CHAPTER_SEEDS = (0, 1, 2)
 
