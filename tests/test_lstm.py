@@ -223,7 +223,7 @@ def test_where_next_quiz_numbers():
     (question,) = [q for q in quiz if "Which single step" in q["question"]]
     (key,) = [a["answer"] for a in question["answers"] if a["correct"]]
     a, b = combine((0.5, 2.0), (0.4, 1.0))
-    assert key == f"$({a:g}, {b:g})$"
+    assert key == f"a = {a:g}, b = {b:g}"
 
 
 def test_quiz_cell_state_arithmetic():
