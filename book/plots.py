@@ -32,6 +32,7 @@ MODEL_COLORS = {
     "SimpleRNN": "#0072B2",  # blue
     "LSTM": "#D55E00",  # vermilion (the colour of the cell state in the diagrams)
     "GRU": "#009E73",  # bluish green
+    "minLSTM": "#000000",  # black (chapter 9's linear recurrence)
     "linear": "#CC79A7",  # reddish purple
     "naive": "#E69F00",  # orange
     "mean guess": "#555555",

@@ -205,6 +205,27 @@ def test_quiz_parameter_counts_agree_with_keras(keras_modules):
     assert _numeric_answer("09_where_next", "GRU(16) layer") == count(keras.layers.GRU(16))
 
 
+def test_where_next_quiz_numbers():
+    """Chapter 9's quiz: the scan's rounds, the KV cache and the composed step, from the course's code."""
+    import json
+
+    from book.minlstm import combine, recurrence_cost
+    from book.paths import QUIZZES
+    from book.transformer import kv_cache_numbers
+
+    # the doubling scan's combining rounds (its last round applies the result to h0)
+    assert (
+        _numeric_answer("09_where_next", "How many combining rounds")
+        == recurrence_cost(1000, "scan").rounds - 1
+    )
+    assert _numeric_answer("09_where_next", "KV cache hold") == kv_cache_numbers(2000, 1024)
+    quiz = json.loads((QUIZZES / "09_where_next.json").read_text())
+    (question,) = [q for q in quiz if "Which single step" in q["question"]]
+    (key,) = [a["answer"] for a in question["answers"] if a["correct"]]
+    a, b = combine((0.5, 2.0), (0.4, 1.0))
+    assert key == f"a = {a:g}, b = {b:g}"
+
+
 def test_quiz_cell_state_arithmetic():
     assert _numeric_answer("04_lstm_equations", "What is $c_t$") == 0.5 * 2 + 1 * (-0.5)
     assert round(0.95**10, 2) == _numeric_answer("03_lstm_cell", "0.95")

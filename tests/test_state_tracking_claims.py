@@ -1,0 +1,98 @@
+"""Chapter 9's state-tracking claims, rerun (``claims``: too slow for ``make test``).
+
+The chapter trains, with one learning rate (0.02) and three seeds, LSTMs and minLSTMs of 32
+units on the running parity of streams of 8 bits, tests them on streams of 100, and a minLSTM
+on the parity of the last two bits as a positive control. Here:
+
+- ``test_lstm_learns_parity_from_other_seeds``: the chapter's LSTM settings, from five other
+  initial seeds and on other streams: every run tracks parity beyond its training length;
+- ``test_minlstm_stays_at_chance_beyond_training``: the minLSTM at a grid of learning rates
+  (0.003 to 0.1), at the chapter's width and with 144 units (more weights than the whole LSTM
+  network of the chapter), from three seeds: no run does better than chance beyond the
+  training length;
+- ``test_control_from_other_seeds``: the positive control from other seeds and streams.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from book.runtime import import_tensorflow, setup
+
+import_tensorflow()
+
+from book.lstm import lstm_param_count  # noqa: E402
+from book.minlstm import minlstm_param_count  # noqa: E402
+from book.state_tracking import (  # noqa: E402
+    Branch,
+    accuracy_by_position,
+    parity_streams,
+    recent_parity_streams,
+    side_by_side,
+    train_side_by_side,
+)
+
+# The chapter's settings (chapters/09_where_next.md, the experiment's cells).
+TRAIN_STEPS, TEST_STEPS, N_TRAIN, N_TEST = 8, 100, 2_000, 400
+UNITS, EPOCHS, BATCH, LEARNING_RATE = 32, 4, 64, 0.02
+CHAPTER_SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def streams():
+    """Streams other than the chapter's (seeds 1 and 2 there)."""
+    x, parity = parity_streams(N_TRAIN, TRAIN_STEPS, seed=11)
+    _, recent = recent_parity_streams(N_TRAIN, TRAIN_STEPS, seed=11)
+    xt, parity_t = parity_streams(N_TEST, TEST_STEPS, seed=12)
+    _, recent_t = recent_parity_streams(N_TEST, TEST_STEPS, seed=12)
+    return (x, {"parity": parity, "recent": recent}), (xt, {"parity": parity_t, "recent": recent_t})
+
+
+def run(branches, streams, learning_rate=LEARNING_RATE):
+    keras = import_tensorflow()[1]
+    (x, targets), (xt, targets_t) = streams
+    setup(0)
+    model = side_by_side(branches, max_length=TEST_STEPS)
+    train_side_by_side(
+        model, branches, x, targets, epochs=EPOCHS, batch_size=BATCH, learning_rate=learning_rate
+    )
+    accuracy = accuracy_by_position(model, branches, xt, targets_t)
+    keras.backend.clear_session()
+    return {name: (a[:TRAIN_STEPS].mean(), a[TRAIN_STEPS:].mean()) for name, a in accuracy.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.claims
+def test_lstm_learns_parity_from_other_seeds(streams):
+    seeds = (3, 4, 5, 6, 7)
+    assert not set(seeds) & set(CHAPTER_SEEDS)
+    scores = run([Branch("LSTM", UNITS, "parity", s) for s in seeds], streams)
+    print(scores)
+    for name, (within, beyond) in scores.items():
+        assert within > 0.99, name
+        assert beyond > 0.95, name
+
+
+@pytest.mark.slow
+@pytest.mark.claims
+@pytest.mark.parametrize("units", [UNITS, 144])
+@pytest.mark.parametrize("learning_rate", [0.003, 0.01, 0.03, 0.1])
+def test_minlstm_stays_at_chance_beyond_training(streams, units, learning_rate):
+    head = (units * 32 + 32) + (32 + 1)
+    if units == 144:  # more weights than the chapter's whole LSTM network
+        assert minlstm_param_count(1, units) + head > lstm_param_count(1, UNITS) + (UNITS * 32 + 32) + 33
+    scores = run([Branch("minLSTM", units, "parity", s) for s in CHAPTER_SEEDS], streams, learning_rate)
+    print(units, learning_rate, scores)
+    for name, (_, beyond) in scores.items():
+        assert abs(beyond - 0.5) < 0.03, (name, beyond)
+
+
+@pytest.mark.slow
+@pytest.mark.claims
+def test_control_from_other_seeds(streams):
+    scores = run([Branch("minLSTM", UNITS, "recent", s) for s in (3, 4, 5)], streams)
+    print(scores)
+    for name, (within, beyond) in scores.items():
+        assert min(within, beyond) > 0.99, name
+        assert np.isfinite(beyond)
