@@ -85,22 +85,33 @@ def beam_search(
     max_length = _check_count(max_length, "max_length")
     if start == end:
         raise ValueError(f"start and end must be different tokens, both are {start!r}")
-    # each hypothesis: (score, tokens after start, finished)
-    beam: list[tuple[float, tuple[int, ...], bool]] = [(0.0, (), False)]
-    while not all(finished for _, _, finished in beam):
-        candidates = []
-        for score, tokens, finished in beam:
+    # the beam: hypotheses (tokens after start, finished) and their scores, best first
+    beam: list[tuple[tuple[int, ...], bool]] = [((), False)]
+    scores = np.zeros(1)
+    while not all(finished for _, finished in beam):
+        # every candidate: a finished hypothesis, or an unfinished one extended by one token,
+        # in the order (hypothesis of the beam, token id)
+        parts, origin = [], []
+        for k, (tokens, finished) in enumerate(beam):
             if finished:
-                candidates.append((score, tokens, True))
-                continue
-            scores = _checked_log_probs(log_probs, (start, *tokens), end)
-            for token, value in enumerate(scores):
-                new = (*tokens, token)
-                candidates.append((score + float(value), new, token == end or len(new) == max_length))
-        # a stable sort keeps the order of generation among equal scores
-        candidates.sort(key=lambda candidate: -candidate[0])
-        beam = candidates[:beam_width]
-    return [(tokens, score) for score, tokens, _ in beam]
+                parts.append(scores[k : k + 1])
+                origin.append((k, None))
+            else:
+                values = _checked_log_probs(log_probs, (start, *tokens), end)
+                parts.append(scores[k] + values)
+                origin.extend((k, token) for token in range(len(values)))
+        candidates = np.concatenate(parts)
+        keep = np.argsort(-candidates, kind="stable")[:beam_width]  # stable: ties keep that order
+        new_beam = []
+        for index in keep:
+            k, token = origin[index]
+            tokens, finished = beam[k]
+            if token is not None:
+                tokens = (*tokens, token)
+                finished = token == end or len(tokens) == max_length
+            new_beam.append((tokens, finished))
+        beam, scores = new_beam, candidates[keep]
+    return [(tokens, float(score)) for (tokens, _), score in zip(beam, scores, strict=True)]
 
 
 def _checked_log_probs(log_probs, prefix, end):
@@ -356,19 +367,27 @@ class NumpySeq2Seq:
 
     def greedy(self, source, max_length):
         """Greedy decoding of a batch of equal-length sources: feed back the most probable
-        token, ``max_length`` steps. Returns the tokens (batch, max_length) (what follows a row's
-        first ``END`` is not part of its output: :func:`as_output`) and the attention weights (batch,
-        max_length, source steps), or None without attention."""
+        token, ``max_length`` steps. Returns the tokens (batch, max_length) (what follows a
+        row's first ``END`` is not part of its output: :func:`as_output`), the log-probability
+        of each row's output (the sum over its tokens, ``END`` included) and the attention
+        weights (batch, max_length, source steps), or None without attention."""
         encoder_outputs, h, c = self.encode(source)
         batch = len(encoder_outputs)
         token = np.full(batch, self.start)
-        tokens, weights = np.zeros((batch, max_length), dtype=np.int64), []
+        tokens, chosen, weights = (
+            np.zeros((batch, max_length), dtype=np.int64),
+            np.zeros((batch, max_length)),
+            [],
+        )
         for t in range(max_length):
             log_p, h, c, w = self.step(token, h, c, encoder_outputs)
             token = log_p.argmax(axis=1)
-            tokens[:, t] = token
+            tokens[:, t], chosen[:, t] = token, log_p[np.arange(batch), token]
             weights.append(w)
-        return tokens, (np.stack(weights, axis=1) if self.attention else None)
+        is_end = tokens == self.end
+        after_end = np.cumsum(is_end, axis=1) - is_end > 0
+        scores = np.where(after_end, 0.0, chosen).sum(axis=1)
+        return tokens, scores, (np.stack(weights, axis=1) if self.attention else None)
 
     def log_probs_function(self, source):
         """``log_probs(prefix)`` for :func:`beam_search` on one source (1-D, no padding).
@@ -429,16 +448,6 @@ def score_outputs(outputs, data: ReversalData):
     return exact, per_symbol
 
 
-def teacher_forced_accuracy(log_p, data: ReversalData):
-    """Per-pair fraction of digits predicted right when the true previous tokens are fed
-    (``log_p`` from :meth:`NumpySeq2Seq.teacher_forced` or the Keras model's logits)."""
-    predicted = np.asarray(log_p).argmax(axis=-1)
-    correct = np.zeros(len(data))
-    for row, length in enumerate(data.lengths):
-        correct[row] = np.mean(predicted[row, :length] == data.target[row, :length])
-    return correct
-
-
 def search_errors(greedy_scores, truth_scores, exact):
     """Sort the wrong outputs of a decoder into two kinds.
 
@@ -454,11 +463,77 @@ def search_errors(greedy_scores, truth_scores, exact):
 
 
 def alignment_hits(weights, length):
-    """For strings of ``length`` digits, whether each output step's largest attention weight
-    falls on the source position it copies (output step ``j`` copies position
-    ``length - 1 - j``). ``weights``: (batch, output steps, source positions), from
-    :meth:`NumpySeq2Seq.greedy`. Returns a boolean array (batch, length).
+    """For a string of ``length`` digits, whether each output step's largest attention weight
+    falls on the source position that step copies (output step ``j`` copies position
+    ``length - 1 - j``). ``weights``: (..., output steps, source positions); steps after the
+    ``length``-th (the ``END`` step, or extra tokens) are left out. Returns booleans
+    (..., min(output steps, length)).
     """
-    weights = np.asarray(weights)
-    copied = length - 1 - np.arange(length)
-    return weights[:, :length].argmax(axis=2) == copied
+    weights = np.asarray(weights)[..., :length, :]
+    copied = length - 1 - np.arange(weights.shape[-2])
+    return weights.argmax(axis=-1) == copied
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What :func:`decode` measured on a data set, one row per pair (in the data's order).
+
+    ``outputs``: the greedy outputs (tuples up to ``END``); ``output_scores`` and
+    ``truth_scores``: the model's log-probability of the greedy output and of the right one;
+    ``exact`` and ``per_symbol``: :func:`score_outputs` of the greedy outputs;
+    ``teacher_forced``: the fraction of digits right when the true previous tokens are fed;
+    ``forced_hits`` and ``free_hits`` (n, longest string): digit ``j`` right with teacher
+    forcing and in the greedy output (False beyond a string's length); ``weights``: each pair's
+    attention weights (output steps, source positions), or None without attention.
+    """
+
+    outputs: list
+    output_scores: np.ndarray
+    truth_scores: np.ndarray
+    exact: np.ndarray
+    per_symbol: np.ndarray
+    teacher_forced: np.ndarray
+    forced_hits: np.ndarray
+    free_hits: np.ndarray
+    weights: list | None
+
+
+def decode(numpy_model: NumpySeq2Seq, data: ReversalData, extra: int = 3) -> Decoded:
+    """Decode every pair of ``data`` greedily (up to ``extra`` tokens more than its string has,
+    ``END`` included) and with teacher forcing; strings of each length go through as a batch."""
+    n, width = len(data), data.source.shape[1]
+    outputs, weights = [None] * n, ([None] * n if numpy_model.attention else None)
+    output_scores, truth_scores = np.zeros(n), np.zeros(n)
+    forced_hits, free_hits = np.zeros((n, width), dtype=bool), np.zeros((n, width), dtype=bool)
+    for length in np.unique(data.lengths):
+        rows = np.flatnonzero(data.lengths == length)
+        source, target = data.source[rows, :length], data.target[rows, : length + 1]
+        log_p = numpy_model.teacher_forced(source, data.decoder_input[rows, : length + 1])
+        truth_scores[rows] = np.take_along_axis(log_p, target[:, :, None], axis=2)[:, :, 0].sum(axis=1)
+        forced_hits[rows, :length] = log_p[:, :length].argmax(axis=2) == target[:, :length]
+        tokens, scores, w = numpy_model.greedy(source, length + extra)
+        output_scores[rows] = scores
+        free_hits[rows, :length] = tokens[:, :length] == target[:, :length]
+        for k, row in enumerate(rows):
+            outputs[row] = as_output(tokens[k], numpy_model.end)
+            if weights is not None:
+                weights[row] = w[k, : len(outputs[row])]
+    exact, per_symbol = score_outputs(outputs, data)
+    teacher_forced = forced_hits.sum(axis=1) / data.lengths
+    return Decoded(
+        outputs,
+        output_scores,
+        truth_scores,
+        exact,
+        per_symbol,
+        teacher_forced,
+        forced_hits,
+        free_hits,
+        weights,
+    )
+
+
+def by_length(values, lengths):
+    """The mean of ``values`` for each distinct length: ``{length: mean}``, lengths in order."""
+    values, lengths = np.asarray(values, dtype=np.float64), np.asarray(lengths)
+    return {int(length): float(values[lengths == length].mean()) for length in np.unique(lengths)}

@@ -14,6 +14,8 @@ from book.seq2seq import (
     alignment_hits,
     as_output,
     beam_search,
+    by_length,
+    decode,
     digits_text,
     end_token,
     exhaustive_search,
@@ -23,7 +25,6 @@ from book.seq2seq import (
     search_errors,
     seq2seq_model,
     start_token,
-    teacher_forced_accuracy,
     vocab_size,
 )
 
@@ -271,17 +272,6 @@ def test_score_outputs_exact_and_per_symbol():
     assert as_output([3, PAD, 4], END) == (3, PAD, 4)  # a PAD emitted is a wrong token
 
 
-def test_teacher_forced_accuracy_counts_digits_only():
-    data = reversal_data(2, [3], n_digits=10, seed=1)
-    log_p = np.full((2, 4, vocab_size(10)), -10.0)
-    for row in range(2):
-        for t in range(4):
-            log_p[row, t, data.target[row, t]] = 0.0
-    log_p[0, 3, :] = -10.0  # the END step does not count
-    log_p[1, 0, :] = 0.0  # a tie resolved by argmax to PAD: wrong
-    np.testing.assert_allclose(teacher_forced_accuracy(log_p, data), [1.0, 2 / 3])
-
-
 def test_search_errors_compare_the_truth_with_the_output():
     greedy_scores = np.array([-1.0, -2.0, -0.5])
     truth_scores = np.array([-0.5, -3.0, -0.5])
@@ -295,6 +285,7 @@ def test_alignment_hits_finds_the_copied_position():
     weights[0, 0, 2] = weights[0, 1, 1] = weights[0, 2, 2] = 1.0  # steps 0 and 1 right, 2 wrong
     hits = alignment_hits(weights, length=3)
     assert hits.shape == (1, 3) and list(hits[0]) == [True, True, False]
+    assert list(alignment_hits(weights[0, :2], length=3)) == [True, True]  # an output cut short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +326,7 @@ def test_batched_greedy_is_the_beam_of_one(keras_modules, attention):
     random_weights(model, seed=7, scale=1.0)
     numpy_model = NumpySeq2Seq(model, n_digits)
     data = reversal_data(8, [5], n_digits=n_digits, seed=2)
-    tokens, weights = numpy_model.greedy(data.source, max_length=7)
+    tokens, scores, weights = numpy_model.greedy(data.source, max_length=7)
     if attention:
         assert weights.shape == (8, 7, 5)
         np.testing.assert_allclose(weights.sum(axis=2), 1.0)
@@ -343,8 +334,9 @@ def test_batched_greedy_is_the_beam_of_one(keras_modules, attention):
         assert weights is None
     for row in range(8):
         log_probs = numpy_model.log_probs_function(data.source[row])
-        (beam, _), *_ = beam_search(log_probs, numpy_model.start, numpy_model.end, 1, 7)
+        (beam, score), *_ = beam_search(log_probs, numpy_model.start, numpy_model.end, 1, 7)
         assert as_output(tokens[row], numpy_model.end) == beam
+        assert scores[row] == pytest.approx(score, abs=1e-9)
 
 
 def test_attention_model_has_the_layers_the_chapter_reads(keras_modules):
@@ -367,3 +359,39 @@ def test_exhaustive_search_lists_every_output_once():
     assert set(outputs) == valid
     total = np.logaddexp.reduce([s for _, s in found])
     assert total == pytest.approx(0.0, abs=1e-12)  # the outputs' probabilities sum to 1
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_decode_measures_what_it_says(keras_modules, attention):
+    n_digits = 4
+    model = seq2seq_model(n_digits, units=6, embed_dim=3, attention=attention)
+    random_weights(model, seed=11, scale=1.0)
+    numpy_model = NumpySeq2Seq(model, n_digits)
+    data = reversal_data(20, range(1, 6), n_digits=n_digits, seed=5)
+    decoded = decode(numpy_model, data, extra=2)
+    assert (decoded.weights is not None) == attention
+    for row in range(len(data)):
+        length = data.lengths[row]
+        log_probs = numpy_model.log_probs_function(data.source[row, :length])
+        (greedy, score), *_ = beam_search(log_probs, numpy_model.start, numpy_model.end, 1, length + 2)
+        assert decoded.outputs[row] == greedy
+        assert decoded.output_scores[row] == pytest.approx(score, abs=1e-9)
+        truth = tuple(int(t) for t in data.target[row, : length + 1])
+        truth_score = sum(
+            float(log_probs((numpy_model.start, *truth[:k]))[truth[k]]) for k in range(length + 1)
+        )
+        assert decoded.truth_scores[row] == pytest.approx(truth_score, abs=1e-9)
+        forced = [
+            int(np.argmax(log_probs((numpy_model.start, *truth[:k])))) == truth[k] for k in range(length)
+        ]
+        assert (
+            list(decoded.forced_hits[row, :length]) == forced and not decoded.forced_hits[row, length:].any()
+        )
+        assert decoded.teacher_forced[row] == pytest.approx(np.mean(forced))
+        free = [k < len(greedy) and greedy[k] == truth[k] for k in range(length)]
+        assert list(decoded.free_hits[row, :length]) == free
+        assert decoded.per_symbol[row] == pytest.approx(np.mean(free))
+        assert decoded.exact[row] == (greedy == truth)
+        if attention:
+            assert decoded.weights[row].shape == (len(greedy), length)
+    assert by_length([1, 0, 1, 1], [2, 2, 3, 3]) == {2: 0.5, 3: 1.0}
