@@ -13,6 +13,7 @@ from book.seq2seq import (
     NumpySeq2Seq,
     alignment_hits,
     as_output,
+    attention_weights,
     beam_search,
     by_length,
     decode,
@@ -395,3 +396,45 @@ def test_decode_measures_what_it_says(keras_modules, attention):
         if attention:
             assert decoded.weights[row].shape == (len(greedy), length)
     assert by_length([1, 0, 1, 1], [2, 2, 3, 3]) == {2: 0.5, 3: 1.0}
+
+
+def test_a_wider_beam_is_not_always_better():
+    """The quiz's claim: a wider beam can crowd out the path a narrower one follows."""
+    uniform = [0.0, 0.2, 0.2, 0.2, 0.2, 0.2]  # tokens: START, END, then 2 to 5
+    table = {(START,): [0.0, 0.02, 0.5, 0.48, 0.0, 0.0], (START, 3): [0.0, 0.0, 0.0, 0.0, 0.5, 0.5]}
+
+    def model(prefix):
+        with np.errstate(divide="ignore"):
+            return np.log(np.array(table.get(prefix, uniform)))
+
+    (greedy, g_score), *_ = beam_search(model, START, END, 1, 3)
+    (wider, w_score), *_ = beam_search(model, START, END, 2, 3)
+    assert greedy == (2, END) and np.exp(g_score) == pytest.approx(0.1)
+    assert wider[:2] in {(3, 4), (3, 5)} and np.exp(w_score) == pytest.approx(0.048)
+    assert w_score < g_score
+
+
+def _numeric_answer(fragment):
+    import json
+
+    from book.paths import QUIZZES
+
+    quiz = json.loads((QUIZZES / "08_seq2seq.json").read_text())
+    (question,) = [q for q in quiz if fragment in q["question"]]
+    (answer,) = [a for a in question["answers"] if a.get("correct")]
+    return answer
+
+
+def test_quiz_numbers_are_computed():
+    weights = attention_weights(np.array([[1.0, 0.0]]), np.array([[[2.0, 0.0], [0.0, 0.0], [0.0, 5.0]]]))
+    low, high = _numeric_answer("dot products 2, 0 and 0")["range"]
+    assert low <= weights[0, 0] < high and round(weights[0, 0], 2) == 0.79
+    # 20 output steps, 30 input positions: one score for each pair
+    query, keys = np.ones((1, 4)), np.ones((1, 30, 4))
+    scores = [attention_weights(query, keys).size for _ in range(20)]
+    assert _numeric_answer("output of 20 tokens")["value"] == sum(scores) == 600
+    data = reversal_data(200_000, [4], n_digits=10, seed=0)
+    guess = np.random.default_rng(1).integers(1, 11, size=(200_000, 4))
+    rate = np.mean((guess == data.source[:, :4]).all(axis=1))
+    assert _numeric_answer("4-digit string")["value"] == 10**4
+    assert 0.5e-4 < rate < 1.5e-4  # about one in 10,000
