@@ -306,7 +306,7 @@ def attention_weights(query, keys, mask=None):
     ``query`` (batch, units), ``keys`` (batch, positions, units), ``mask`` (batch, positions),
     True where a position may be attended to. Returns (batch, positions), rows summing to 1.
     """
-    scores = np.einsum("bu,bpu->bp", query, keys)
+    scores = np.einsum("ik,ijk->ij", query, keys)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     return np.exp(log_softmax(scores))
@@ -352,7 +352,7 @@ class NumpySeq2Seq:
         features, weights = h, None
         if self.attention:
             weights = attention_weights(h, encoder_outputs)
-            features = np.concatenate([h, np.einsum("bp,bpu->bu", weights, encoder_outputs)], axis=1)
+            features = np.concatenate([h, np.einsum("ij,ijk->ik", weights, encoder_outputs)], axis=1)
         return log_softmax(features @ self.readout_kernel + self.readout_bias), h, c, weights
 
     def teacher_forced(self, source, decoder_input):

@@ -83,7 +83,9 @@ def test_the_chapter_claims_hold_for_other_seeds(data, seed):
     assert all(forced[n] >= free[n] for n in TRAIN_LENGTHS), report
     gap_short = mean_over(forced, SHORT) - mean_over(free, SHORT)
     assert mean_over(forced, LONG) - mean_over(free, LONG) > gap_short + 0.15, report
-    assert mean_over(forced, SHORT) > 0.95 and mean_over(forced, SHORT) - mean_over(forced, LONG) > 0.1, report
+    assert mean_over(forced, SHORT) > 0.95 and mean_over(forced, SHORT) - mean_over(forced, LONG) > 0.1, (
+        report
+    )
 
     # a beam of width 4 on the strings of training lengths
     rows = np.flatnonzero(seen)
