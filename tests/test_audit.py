@@ -31,7 +31,7 @@ def test_server_sends_text_gzip_compressed(tmp_path):
 def test_pages_are_the_table_of_contents():
     pages = audit.toc_pages()
     assert pages[0] == "intro" and pages[-2:] == ["summary_sheet", "status"]
-    assert all(p.startswith("chapters/") for p in pages[1:-2]) and len(pages) == 11
+    assert all(p.startswith("chapters/") for p in pages[1:-2]) and len(pages) == 12
 
 
 def test_median_and_table():
