@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
+from book.runtime import seed_everything
 from book.seq2seq import (
     PAD,
     NumpySeq2Seq,
@@ -16,6 +17,7 @@ from book.seq2seq import (
     attention_weights,
     beam_search,
     by_length,
+    compile_seq2seq,
     decode,
     digits_text,
     end_token,
@@ -438,3 +440,25 @@ def test_quiz_numbers_are_computed():
     rate = np.mean((guess == data.source[:, :4]).all(axis=1))
     assert _numeric_answer("4-digit string")["value"] == 10**4
     assert 0.5e-4 < rate < 1.5e-4  # about one in 10,000
+
+
+def test_steps_per_execution_changes_nothing_but_speed(keras_modules):
+    data = reversal_data(96, range(1, 5), n_digits=4, seed=0)
+    losses, weights = [], []
+    for steps in (1, 32):
+        seed_everything(3)
+        model = seq2seq_model(4, units=4, embed_dim=3, attention=True)
+        compile_seq2seq(model, learning_rate=1e-2, steps_per_execution=steps)
+        fit = model.fit(
+            [data.source, data.decoder_input],
+            data.target,
+            sample_weight=data.weights,
+            epochs=2,
+            batch_size=16,
+            verbose=0,
+        )
+        losses.append(fit.history["loss"])
+        weights.append(model.get_weights())
+    assert losses[0] == losses[1]
+    for a, b in zip(*weights, strict=True):
+        assert np.array_equal(a, b)
