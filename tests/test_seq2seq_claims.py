@@ -1,4 +1,4 @@
-"""Chapter 8's claims, rerun (``claims``: too slow for ``make test``'s budget, about five minutes).
+"""Chapter 8's claims, rerun (``claims``: too slow for ``make test``'s budget, about 2.5 minutes on a calm machine).
 
 The chapter (``chapters/08_seq2seq.md``) trains each encoder-decoder once, from seed 0, and
 scopes its numbers to that run. These tests retrain them with the chapter's data and settings:
