@@ -31,6 +31,7 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 MODEL_COLORS = {
     "SimpleRNN": "#0072B2",  # blue
     "LSTM": "#D55E00",  # vermilion (the colour of the cell state in the diagrams)
+    "LSTM + attention": "#000000",  # black (chapter 8: the encoder-decoder with attention)
     "GRU": "#009E73",  # bluish green
     "minLSTM": "#000000",  # black (chapter 9's linear recurrence)
     "linear": "#CC79A7",  # reddish purple
