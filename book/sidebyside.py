@@ -1,4 +1,4 @@
-"""Train several independent copies of a small Keras network at once: chapters 5 and 6.
+"""Train several independent copies of a small Keras network at once: chapters 5, 6 and 7.
 
 A fair comparison of two kinds of network trains each of them several times: from several
 seeds, and at each learning rate of a small grid. One after another, a dozen trainings of a
@@ -22,15 +22,20 @@ copy's own loss. So every copy follows the path it would follow if it were train
 model holds its copy's trained weights, and the function returns one
 :class:`book.models.TrainingRun` per model, as :func:`book.models.train` does.
 
-The networks may be made of ``Flatten``, ``Dense`` (no activation), ``SimpleRNN`` (``tanh``) and
-``LSTM`` layers with Keras' default activations (what :func:`book.models.linear_forecaster`,
-:func:`book.models.recurrent_forecaster` and :func:`book.models.adding_model` build). The LSTM
+The networks may be made of ``Flatten``, ``Dense`` (no activation), ``Embedding``,
+``SimpleRNN`` (``tanh``), ``GRU`` and ``LSTM`` layers with Keras' default activations (what
+:func:`book.models.linear_forecaster`, :func:`book.models.recurrent_forecaster`,
+:func:`book.models.adding_model` and :func:`book.text.char_model` build).
+:func:`train_side_by_side` trains regression models (mean squared error, shuffled batches);
+:func:`train_language_models` trains character-level language models of chapter 7 with
+truncated backpropagation through time (cross-entropy, batches in the order of the text's
+streams, the recurrent state carried from one window to the next or reset before each). The LSTM
 layers run on TensorFlow's fused LSTM kernel (``BlockLSTM``), which computes a whole sequence
 in one operation with Keras' equations (its gate blocks come in another order, and its own
 forget bias is set to 0: Keras' is part of the bias vector). Not ``BlockLSTMV2``, whose
 registered gradient (TensorFlow 2.21) is that of ``BlockLSTM`` and assumes the other gate
-order. The ``SimpleRNN`` layers of all copies run in one loop over the steps, with batched
-matrix products.
+order. The ``SimpleRNN`` and ``GRU`` layers of all copies run in one loop over the steps, with
+batched matrix products.
 """
 
 from __future__ import annotations
@@ -51,10 +56,14 @@ BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
 class _Layer:
     """One layer of the copies: its kind, and its weights stacked over the copies (leading axis ``K``)."""
 
-    kind: str  # "flatten", "dense", "simple", "lstm"
+    kind: str  # "flatten", "dense", "embedding", "simple", "gru", "lstm"
     weights: list  # tf.Variables, shape (K, ...)
     return_sequences: bool = False
     units: int = 0
+
+    @property
+    def recurrent(self) -> bool:
+        return self.kind in ("simple", "gru", "lstm")
 
 
 def _plain(layer, attributes):
@@ -88,8 +97,13 @@ def _block_to_lstm(w, b, n_inputs):
     return w[:n_inputs], w[n_inputs:], b
 
 
+_RECURRENT_SETTINGS = {"use_bias": True, "go_backwards": False, "dropout": 0, "recurrent_dropout": 0}
+
+
 def _stack_layers(models):
-    """Check that the models have the same supported layers and stack their weights into variables."""
+    """Check that the models have the same supported layers and stack their weights into variables.
+
+    A layer's ``stateful`` setting is ignored: the caller decides whether states are carried."""
     tf, keras = import_tensorflow()
     first = models[0]
     layers = []
@@ -102,47 +116,77 @@ def _stack_layers(models):
                 f"the models differ at layer {position} ({layer.name!r}): they must have the same shape"
             )
         weights = [p.get_weights() for p in peers]
+
+        def stacked(values=weights):
+            return [tf.Variable(np.stack(w)) for w in zip(*values, strict=True)]
+
         if isinstance(layer, keras.layers.Flatten):
             layers.append(_Layer("flatten", []))
         elif isinstance(layer, keras.layers.Dense):
             _plain(layer, {"activation": "linear", "use_bias": True})
-            layers.append(_Layer("dense", [tf.Variable(np.stack(w)) for w in zip(*weights, strict=True)]))
+            layers.append(_Layer("dense", stacked()))
+        elif isinstance(layer, keras.layers.Embedding):
+            _plain(layer, {"mask_zero": False})
+            layers.append(_Layer("embedding", stacked()))
         elif isinstance(layer, keras.layers.SimpleRNN):
+            _plain(layer, {"activation": "tanh", **_RECURRENT_SETTINGS})
+            layers.append(_Layer("simple", stacked(), layer.return_sequences, layer.units))
+        elif isinstance(layer, keras.layers.GRU):
             _plain(
                 layer,
-                {"activation": "tanh", "use_bias": True, "go_backwards": False, "stateful": False,
-                 "dropout": 0, "recurrent_dropout": 0},
+                {"activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": True,
+                 **_RECURRENT_SETTINGS},
             )  # fmt: skip
-            stacked = [tf.Variable(np.stack(w)) for w in zip(*weights, strict=True)]
-            layers.append(_Layer("simple", stacked, layer.return_sequences, layer.units))
+            layers.append(_Layer("gru", stacked(), layer.return_sequences, layer.units))
         elif isinstance(layer, keras.layers.LSTM):
-            _plain(
-                layer,
-                {"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
-                 "go_backwards": False, "stateful": False, "dropout": 0, "recurrent_dropout": 0},
-            )  # fmt: skip
+            _plain(layer, {"activation": "tanh", "recurrent_activation": "sigmoid", **_RECURRENT_SETTINGS})
             blocks = [_lstm_to_block(*w) for w in weights]
-            stacked = [
-                tf.Variable(np.stack([b[0] for b in blocks])),
-                tf.Variable(np.stack([b[1] for b in blocks])),
-            ]
-            layers.append(_Layer("lstm", stacked, layer.return_sequences, layer.units))
+            layers.append(
+                _Layer("lstm", stacked([list(b) for b in blocks]), layer.return_sequences, layer.units)
+            )
         else:
             raise ValueError(
                 f"layer {layer.name!r} ({type(layer).__name__}) is not supported by train_side_by_side "
-                "(Flatten, Dense, SimpleRNN and LSTM are)"
+                "(Flatten, Dense, Embedding, SimpleRNN, GRU and LSTM are)"
             )
     return layers
 
 
-def _forward(layers, x):
-    """The copies' outputs for inputs ``x`` of shape ``(K, batch, steps, features)``: ``(K, batch, outputs)``."""
+def _zero_states(layers, k, batch):
+    """The initial state of every recurrent layer: zeros (an LSTM has two state vectors)."""
+    tf = import_tensorflow()[0]
+    states = []
+    for layer in layers:
+        if layer.recurrent:
+            count = 2 if layer.kind == "lstm" else 1
+            states.append(tuple(tf.zeros([k, batch, layer.units]) for _ in range(count)))
+    return states
+
+
+def _forward(layers, x, states=None):
+    """The copies' outputs for inputs ``x``, and the recurrent layers' last states.
+
+    ``x`` has shape ``(K, batch, steps, features)``, or ``(K, batch, steps)`` of integer ids when
+    the first layer is an ``Embedding``. ``states`` (one tuple per recurrent layer, as
+    :func:`_zero_states` makes them) are the initial states; ``None`` means zeros. The output is
+    ``(K, batch, outputs)`` after a layer that returns its last step only, and
+    ``(K, steps, batch, outputs)`` (time-major) when every step is returned.
+    """
     tf = import_tensorflow()[0]
     k = x.shape[0]
-    h = tf.transpose(x, [0, 2, 1, 3])  # time-major within each copy: (K, steps, batch, features)
+    if states is None:
+        states = _zero_states(layers, k, tf.shape(x)[1])
+    states = list(states)
+    finals = []
+    h = x
+    if layers[0].kind != "embedding":
+        h = tf.transpose(x, [0, 2, 1, 3])  # time-major within each copy: (K, steps, batch, features)
     sequence = True  # whether h still has a time axis
     for layer in layers:
-        if layer.kind == "flatten":
+        if layer.kind == "embedding":
+            (table,) = layer.weights
+            h = tf.transpose(tf.gather(table, x, batch_dims=1), [0, 2, 1, 3])
+        elif layer.kind == "flatten":
             h = tf.reshape(tf.transpose(h, [0, 2, 1, 3]), [k, tf.shape(h)[2], -1])
             sequence = False
         elif layer.kind == "dense":
@@ -151,30 +195,30 @@ def _forward(layers, x):
                 h = tf.einsum("ktbd,kdo->ktbo", h, kernel) + bias[:, None, None, :]
             else:
                 h = tf.einsum("kbd,kdo->kbo", h, kernel) + bias[:, None, :]
-        elif layer.kind == "lstm":
-            h = _lstm_copies(h, *layer.weights, layer.units)
+        else:
+            run = {"lstm": _lstm_copies, "simple": _simple_rnn_copies, "gru": _gru_copies}[layer.kind]
+            h, final = run(h, *layer.weights, layer.units, states.pop(0))
+            finals.append(final)
             if not layer.return_sequences:
                 h, sequence = h[:, -1], False
-        elif layer.kind == "simple":
-            h = _simple_rnn_copies(h, *layer.weights, layer.units)
-            if not layer.return_sequences:
-                h, sequence = h[:, -1], False
-    return h
+    return h, finals
 
 
-def _lstm_copies(x, w, b, units):
-    """Each copy's LSTM layer over its own sequences, with the fused kernel: ``(K, steps, batch, units)``."""
+def _lstm_copies(x, w, b, units, state):
+    """Each copy's LSTM layer over its own sequences, with the fused kernel.
+
+    Returns the outputs ``(K, steps, batch, units)`` and the last state ``(h, c)``."""
     tf = import_tensorflow()[0]
-    steps, batch = tf.shape(x)[1], tf.shape(x)[2]
-    zero_state = tf.zeros([batch, units])
+    steps = tf.shape(x)[1]
+    h0, c0 = state
     no_peephole = tf.zeros([units])
-    outputs = []
+    outputs, cells = [], []
     for copy in range(x.shape[0]):
         result = tf.raw_ops.BlockLSTM(
             seq_len_max=tf.cast(steps, tf.int64),
             x=x[copy],
-            cs_prev=zero_state,
-            h_prev=zero_state,
+            cs_prev=c0[copy],
+            h_prev=h0[copy],
             w=w[copy],
             wci=no_peephole,
             wcf=no_peephole,
@@ -185,62 +229,117 @@ def _lstm_copies(x, w, b, units):
             use_peephole=False,
         )
         outputs.append(result.h)
-    return tf.stack(outputs)
+        cells.append(result.cs[-1])
+    h = tf.stack(outputs)
+    return h, (h[:, -1], tf.stack(cells))
 
 
-def _simple_rnn_copies(x, kernel, recurrent_kernel, bias, units):
-    """All copies' ``SimpleRNN`` layers in one loop over the steps: ``(K, steps, batch, units)``."""
+def _loop(x, step, initial):
+    """Run ``h = step(x_t, h)`` over the steps of ``x`` (``(K, steps, batch, features)``), all
+    copies at once; return every ``h`` (``(K, steps, batch, units)``) and the last one."""
     tf = import_tensorflow()[0]
-    k, steps, batch = x.shape[0], tf.shape(x)[1], tf.shape(x)[2]
-    inputs = tf.einsum("ktbd,kdu->tkbu", x, kernel) + bias[None, :, None, :]
-    inputs = tf.TensorArray(x.dtype, size=steps).unstack(inputs)
+    steps = tf.shape(x)[1]
+    inputs = tf.TensorArray(x.dtype, size=steps).unstack(tf.transpose(x, [1, 0, 2, 3]))
     outputs = tf.TensorArray(x.dtype, size=steps)
 
-    def step(t, h, outputs):
-        h = tf.tanh(inputs.read(t) + tf.matmul(h, recurrent_kernel))
+    def body(t, h, outputs):
+        h = step(inputs.read(t), h)
         return t + 1, h, outputs.write(t, h)
 
-    h = tf.zeros([k, batch, units], dtype=x.dtype)
-    _, _, outputs = tf.while_loop(lambda t, *_: t < steps, step, (0, h, outputs))
-    return tf.transpose(outputs.stack(), [1, 0, 2, 3])
+    _, h, outputs = tf.while_loop(lambda t, *_: t < steps, body, (0, initial, outputs))
+    return tf.transpose(outputs.stack(), [1, 0, 2, 3]), h
 
 
-def _copy_losses(layers, x, y):
+def _simple_rnn_copies(x, kernel, recurrent_kernel, bias, units, state):
+    """All copies' ``SimpleRNN`` layers: ``h_t = tanh(x_t W + b + h_{t-1} U)``, as Keras computes it."""
+    tf = import_tensorflow()[0]
+    projected = tf.einsum("ktbd,kdu->ktbu", x, kernel) + bias[:, None, None, :]
+    outputs, h = _loop(projected, lambda xt, h: tf.tanh(xt + tf.matmul(h, recurrent_kernel)), state[0])
+    return outputs, (h,)
+
+
+def _gru_copies(x, kernel, recurrent_kernel, bias, units, state):
+    """All copies' ``GRU`` layers, as ``keras.layers.GRU`` computes them (``reset_after=True``):
+
+    ``z = sigmoid(x W_z + b_z + h U_z + c_z)``, ``r = sigmoid(x W_r + b_r + h U_r + c_r)``,
+    ``g = tanh(x W_h + b_h + r * (h U_h + c_h))``, ``h' = z * h + (1 - z) * g``; ``bias`` holds
+    ``b`` and ``c`` as its two rows (the notation of chapter 9, :mod:`book.gru`).
+    """
+    tf = import_tensorflow()[0]
+    projected = tf.einsum("ktbd,kdg->ktbg", x, kernel) + bias[:, None, None, 0, :]
+    recurrent_bias = bias[:, None, 1, :]
+
+    def step(xt, h):
+        rec = tf.matmul(h, recurrent_kernel) + recurrent_bias
+        x_z, x_r, x_h = tf.split(xt, 3, axis=-1)
+        h_z, h_r, h_h = tf.split(rec, 3, axis=-1)
+        z = tf.sigmoid(x_z + h_z)
+        r = tf.sigmoid(x_r + h_r)
+        return z * h + (1 - z) * tf.tanh(x_h + r * h_h)
+
+    outputs, h = _loop(projected, step, state[0])
+    return outputs, (h,)
+
+
+def _squared_errors(layers, x, y):
     """The mean squared error of each copy, shape ``(K,)``; ``y`` has shape ``(K, batch, outputs)``."""
     tf = import_tensorflow()[0]
-    return tf.reduce_mean(tf.square(_forward(layers, x) - y), axis=[1, 2])
+    return tf.reduce_mean(tf.square(_forward(layers, x)[0] - y), axis=[1, 2])
 
 
-def _make_step(layers, learning_rates, clipnorm):
-    """The training step: one Adam update of every copy, each with its own clipping and rate."""
+def _char_losses(layers, x, y, states):
+    """Each copy's cross-entropy (nats) at every character, ``(K, batch, steps)``, and the last states."""
     tf = import_tensorflow()[0]
-    variables = [v for layer in layers for v in layer.weights]
-    moments = [tf.Variable(tf.zeros_like(v)) for v in variables]
-    squares = [tf.Variable(tf.zeros_like(v)) for v in variables]
-    iterations = tf.Variable(0.0)
-    rates = tf.constant(np.asarray(learning_rates, dtype=np.float32))
+    logits, finals = _forward(layers, x, states)  # (K, steps, batch, vocabulary)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.transpose(y, [0, 2, 1]), logits=logits)
+    return tf.transpose(losses, [0, 2, 1]), finals
 
-    def per_copy(vector, like):  # (K,) -> broadcastable against a variable of shape (K, ...)
-        return tf.reshape(vector, [-1] + [1] * (len(like.shape) - 1))
 
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            losses = _copy_losses(layers, x, y)
-            total = tf.reduce_sum(losses)
-        grads = tape.gradient(total, variables)
+class _Adam:
+    """Adam for the stacked variables, one learning rate and one clipping per copy."""
+
+    def __init__(self, layers, learning_rates, clipnorm):
+        tf = import_tensorflow()[0]
+        self.variables = [v for layer in layers for v in layer.weights]
+        self.moments = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
+        self.squares = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
+        self.iterations = tf.Variable(0.0)
+        self.rates = tf.constant(np.asarray(learning_rates, dtype=np.float32))
+        self.clipnorm = clipnorm
+
+    def apply(self, grads):
+        tf = import_tensorflow()[0]
+
+        def per_copy(vector, like):  # (K,) -> broadcastable against a variable of shape (K, ...)
+            return tf.reshape(vector, [-1] + [1] * (len(like.shape) - 1))
+
+        grads = [tf.convert_to_tensor(g) for g in grads]  # an embedding's gradient comes as slices
         # each copy's whole gradient, clipped to norm `clipnorm` on its own
         norms = tf.sqrt(
             tf.add_n([tf.reduce_sum(tf.reshape(g, [g.shape[0], -1]) ** 2, axis=1) for g in grads])
         )
-        scale = clipnorm / tf.maximum(norms, clipnorm)
-        iterations.assign_add(1.0)
-        alpha = rates * tf.sqrt(1 - BETA_2**iterations) / (1 - BETA_1**iterations)
-        for v, g, m, s in zip(variables, grads, moments, squares, strict=True):
+        scale = self.clipnorm / tf.maximum(norms, self.clipnorm)
+        self.iterations.assign_add(1.0)
+        t = self.iterations
+        alpha = self.rates * tf.sqrt(1 - BETA_2**t) / (1 - BETA_1**t)
+        for v, g, m, s in zip(self.variables, grads, self.moments, self.squares, strict=True):
             g = g * per_copy(scale, g)
             m.assign_add((g - m) * (1 - BETA_1))
             s.assign_add((tf.square(g) - s) * (1 - BETA_2))
             v.assign_sub(per_copy(alpha, v) * m / (tf.sqrt(s) + EPSILON))
+
+
+def _make_step(layers, learning_rates, clipnorm):
+    """The regression training step: one Adam update of every copy, each with its own clipping and rate."""
+    tf = import_tensorflow()[0]
+    adam = _Adam(layers, learning_rates, clipnorm)
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            losses = _squared_errors(layers, x, y)
+            total = tf.reduce_sum(losses)
+        adam.apply(tape.gradient(total, adam.variables))
         return losses
 
     return step
@@ -248,7 +347,7 @@ def _make_step(layers, learning_rates, clipnorm):
 
 def _evaluate(evaluate, x, y, k, chunk=1000):
     """Each copy's mean squared error on the whole of ``(x, y)`` (the same data for every copy);
-    ``evaluate`` is the compiled :func:`_copy_losses` of the copies."""
+    ``evaluate`` is the compiled :func:`_squared_errors` of the copies."""
     tf = import_tensorflow()[0]
     total = np.zeros(k)
     for start in range(0, len(x), chunk):
@@ -271,6 +370,16 @@ def _write_back(layers, models):
                 values = list(_block_to_lstm(*values, n_inputs))
             weights.extend(values)
         model.set_weights(weights)
+
+
+def _check_models(models, learning_rates):
+    models = list(models)
+    if not models:
+        raise ValueError("no models to train")
+    rates = np.broadcast_to(np.asarray(learning_rates, dtype=np.float64), (len(models),))
+    if np.any(rates <= 0):
+        raise ValueError(f"learning rates must be positive: {learning_rates}")
+    return models, rates
 
 
 def train_side_by_side(
@@ -306,13 +415,8 @@ def train_side_by_side(
     the same for every run.
     """
     tf = import_tensorflow()[0]
-    models = list(models)
+    models, rates = _check_models(models, learning_rates)
     k = len(models)
-    if k == 0:
-        raise ValueError("no models to train")
-    rates = np.broadcast_to(np.asarray(learning_rates, dtype=np.float64), (k,))
-    if np.any(rates <= 0):
-        raise ValueError(f"learning rates must be positive: {learning_rates}")
     seeds = list(seeds)
     if len(seeds) != k:
         raise ValueError(f"{k} models need {k} seeds, got {len(seeds)}")
@@ -322,7 +426,7 @@ def train_side_by_side(
     x_val, y_val = (np.asarray(a, dtype=np.float32) for a in validation)
     layers = _stack_layers(models)
     step = _make_step(layers, rates, clipnorm)
-    evaluate = tf.function(lambda xb, yb: _copy_losses(layers, xb, yb))
+    evaluate = tf.function(lambda xb, yb: _squared_errors(layers, xb, yb))
     generators = [np.random.default_rng(seed) for seed in seeds]
     x_all, y_all = tf.constant(x), tf.constant(y)
     history = {"loss": [[] for _ in models], "val_loss": [[] for _ in models]}
@@ -352,3 +456,94 @@ def train_side_by_side(
         TrainingRun(model, {"loss": history["loss"][c], "val_loss": history["val_loss"][c]}, seconds)
         for c, model in enumerate(models)
     ]
+
+
+def train_language_models(
+    models, train, valid, batch_size, *, learning_rates, epochs=1, clipnorm=1.0, carry_state=True
+):
+    """Train character-level language models (:func:`book.text.char_model`, same shapes) side by side.
+
+    The models of chapter 7, trained as :func:`book.text.fit_language_model` trains one:
+    ``train`` and ``valid`` are ``(x, y)`` pairs from :func:`book.text.stream_windows` with
+    this ``batch_size``; batches are fed in order; with ``carry_state`` each copy's state is
+    carried from each batch to the next and reset to zeros at the start of each epoch,
+    without it the state is reset before every batch. The loss is the mean cross-entropy of
+    the next character; Adam at each model's learning rate, each copy's gradient clipped to
+    norm ``clipnorm`` on its own. After each epoch the validation perplexity is measured the
+    same way. The copies differ only in their initial weights (their Keras models) and their
+    learning rates: the text is the same for all.
+
+    Returns one :class:`book.text.LanguageModelRun` per model; each model then holds its
+    trained weights (and a reset state). ``seconds`` is the wall time of the whole training.
+    """
+    from book.text import LanguageModelRun, reset_state
+
+    tf = import_tensorflow()[0]
+    models, rates = _check_models(models, learning_rates)
+    k = len(models)
+    layers = _stack_layers(models)
+    adam = _Adam(layers, rates, clipnorm)
+
+    @tf.function
+    def step(x, y, states):
+        with tf.GradientTape() as tape:
+            losses, finals = _char_losses(layers, x, y, states)
+            per_copy = tf.reduce_mean(losses, axis=[1, 2])
+            total = tf.reduce_sum(per_copy)
+        adam.apply(tape.gradient(total, adam.variables))
+        return per_copy, finals
+
+    runs = [LanguageModelRun(model) for model in models]
+    x, y = (np.asarray(a) for a in train)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        states = _zero_states(layers, k, batch_size)
+        loss_sum = np.zeros(k)
+        for first in range(0, len(x), batch_size):
+            xb = tf.constant(np.broadcast_to(x[first : first + batch_size], (k, batch_size, x.shape[1])))
+            yb = tf.constant(np.broadcast_to(y[first : first + batch_size], (k, batch_size, y.shape[1])))
+            losses, finals = step(xb, yb, states if carry_state else _zero_states(layers, k, batch_size))
+            states = finals
+            loss_sum += losses.numpy()
+        val = _language_losses(layers, *valid, batch_size, carry_state)
+        for copy, run in enumerate(runs):
+            run.loss.append(float(loss_sum[copy] / (len(x) // batch_size)))
+            run.val_perplexity.append(float(np.exp(val[copy].mean())))
+    seconds = time.perf_counter() - start
+    _write_back(layers, models)
+    for run in runs:
+        run.seconds = seconds
+        reset_state(run.model)
+    return runs
+
+
+def _language_losses(layers, x, y, batch_size, carry_state):
+    """Each copy's cross-entropy (nats) at every target of ``(x, y)``, shape ``(K, *y.shape)``."""
+    tf = import_tensorflow()[0]
+    k = layers[0].weights[0].shape[0]
+    forward = _compiled_char_losses(layers)
+    states = _zero_states(layers, k, batch_size)
+    parts = []
+    for first in range(0, len(x), batch_size):
+        xb = tf.constant(np.broadcast_to(x[first : first + batch_size], (k, batch_size, x.shape[1])))
+        yb = tf.constant(np.broadcast_to(y[first : first + batch_size], (k, batch_size, y.shape[1])))
+        losses, finals = forward(xb, yb, states if carry_state else _zero_states(layers, k, batch_size))
+        states = finals
+        parts.append(losses.numpy().astype(np.float64))
+    return np.concatenate(parts, axis=1)
+
+
+def _compiled_char_losses(layers):
+    tf = import_tensorflow()[0]
+    if not hasattr(layers[0], "_char_losses"):
+        layers[0]._char_losses = tf.function(lambda x, y, states: _char_losses(layers, x, y, states))
+    return layers[0]._char_losses
+
+
+def language_losses(models, x, y, batch_size, *, carry_state=True):
+    """The cross-entropy (nats) of every target character of ``(x, y)`` for each of ``models``
+    (:func:`book.text.char_model`, same shapes), computed side by side: shape
+    ``(len(models), *y.shape)``. As :func:`book.text.char_log_loss` for each model: the state
+    starts at zero and is carried from batch to batch, or reset before each batch."""
+    models = list(models)
+    return _language_losses(_stack_layers(models), np.asarray(x), np.asarray(y), batch_size, carry_state)

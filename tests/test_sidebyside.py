@@ -83,7 +83,7 @@ def test_lstm_layer_matches_keras_with_large_cell_states():
     x, _ = adding_problem(4, 30, seed=0)
     x = x * 5
     keras_out = np.asarray(model(x))
-    ours = _forward(_stack_layers([model]), tf.constant(x[None].astype("float32"))).numpy()[0]
+    ours = _forward(_stack_layers([model]), tf.constant(x[None].astype("float32")))[0].numpy()[0]
     np.testing.assert_allclose(ours, keras_out, rtol=1e-5, atol=1e-5)
     states = keras.layers.LSTM(5, return_sequences=True, return_state=True)
     states.build((None, None, 2))
@@ -119,11 +119,62 @@ def test_bad_arguments_are_refused():
             [recurrent_forecaster("LSTM", 4, 1, 3), recurrent_forecaster("LSTM", 5, 1, 3)], *data,
             learning_rates=1e-2, seeds=[0, 1],
         )  # fmt: skip
-    gru = keras.Sequential([keras.Input((None, 1)), keras.layers.GRU(3), keras.layers.Dense(3)])
-    with pytest.raises(ValueError, match="GRU.*not supported"):
-        train_side_by_side([gru], *data, learning_rates=1e-2, seeds=[0])
+    conv = keras.Sequential(
+        [keras.Input((12, 1)), keras.layers.Conv1D(2, 3), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    with pytest.raises(ValueError, match="Conv1D.*not supported"):
+        train_side_by_side([conv], *data, learning_rates=1e-2, seeds=[0])
+    cho = keras.Sequential(
+        [keras.Input((None, 1)), keras.layers.GRU(3, reset_after=False), keras.layers.Dense(3)]
+    )
+    with pytest.raises(ValueError, match="reset_after=False is not supported"):
+        train_side_by_side([cho], *data, learning_rates=1e-2, seeds=[0])
     relu = keras.Sequential(
         [keras.Input((None, 1)), keras.layers.SimpleRNN(3, activation="relu"), keras.layers.Dense(3)]
     )
     with pytest.raises(ValueError, match="activation='relu' is not supported"):
         train_side_by_side([relu], *data, learning_rates=1e-2, seeds=[0])
+
+
+@pytest.mark.parametrize(("kind", "carry_state"), [("LSTM", True), ("GRU", True), ("SimpleRNN", False)])
+def test_language_models_match_keras_trained_alone(kind, carry_state):
+    """Chapter 7's stateful character models: two copies (two seeds, two learning rates), two
+    epochs of truncated BPTT with the state carried or reset, against book.text.fit_language_model
+    (Keras' own fit, one model at a time): losses, validation perplexities and weights agree."""
+    from book.sidebyside import language_losses, train_language_models
+    from book.text import char_log_loss, char_model, encode, fit_language_model, stream_windows, vocabulary
+
+    text = "the quick brown fox jumps over the lazy dog; " * 30
+    vocab = vocabulary(text)
+    ids = encode(text, vocab)
+    batch, window = 4, 7
+    train_windows = stream_windows(ids[:1000], window, batch)
+    valid_windows = stream_windows(ids[1000:], window, batch)
+    rates, copies, references = [1e-2, 3e-3], [], []
+    for seed in (0, 1):
+        seed_everything(seed)
+        copies.append(char_model(kind, 6, len(vocab), batch, embedding_dim=5))
+        references.append(char_model(kind, 6, len(vocab), batch, embedding_dim=5))
+        references[-1].set_weights(copies[-1].get_weights())
+    runs = train_language_models(
+        copies, train_windows, valid_windows, batch, learning_rates=rates, epochs=2, carry_state=carry_state
+    )
+    for run, reference, rate in zip(runs, references, rates, strict=True):
+        expected = fit_language_model(
+            reference,
+            train_windows,
+            valid_windows,
+            batch,
+            epochs=2,
+            learning_rate=rate,
+            carry_state=carry_state,
+        )
+        np.testing.assert_allclose(run.loss, expected.loss, rtol=2e-4)
+        np.testing.assert_allclose(run.val_perplexity, expected.val_perplexity, rtol=2e-4)
+        for got, want in zip(run.model.get_weights(), reference.get_weights(), strict=True):
+            np.testing.assert_allclose(got, want, atol=2e-5)  # Adam amplifies rounding on rare characters
+    losses = language_losses([r.model for r in runs], *valid_windows, batch, carry_state=carry_state)
+    for copy, run in enumerate(runs):
+        expected = char_log_loss(run.model, *valid_windows, batch, carry_state=carry_state)
+        np.testing.assert_allclose(losses[copy], expected, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(runs[0].model.get_weights()[0], runs[1].model.get_weights()[0])
