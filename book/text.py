@@ -5,7 +5,8 @@
 - training examples: :func:`training_windows` (independent windows) and
   :func:`stream_windows` (consecutive windows of ``batch_size`` parallel streams, for truncated
   backpropagation through time with the state carried from one batch to the next);
-- no-learning baselines: :func:`ngram_perplexity` (add-one smoothing);
+- no-learning baselines: :func:`ngram_perplexity` and :func:`ngram_log_probs` (add-one or
+  interpolated Kneser-Ney smoothing), :func:`ngram_distribution`;
 - the networks: :func:`char_model`, :func:`fit_language_model`, :func:`char_log_loss`;
 - using them: :func:`sample_index` (temperature) and :func:`generate`.
 
@@ -133,45 +134,142 @@ def stream_windows(ids, length: int, batch_size: int):
     return x.reshape(-1, length), y.reshape(-1, length)
 
 
-def ngram_perplexity(train_text: str, valid_text: str, order: int, vocab=None) -> float:
-    """Perplexity on ``valid_text`` of a character n-gram model estimated on ``train_text``.
+#: The smoothing methods of :func:`ngram_perplexity`.
+SMOOTHINGS = ("add-one", "kneser-ney")
 
-    ``order`` 1 is the unigram model (character frequencies), 2 the bigram model (the
-    previous character), and so on. With add-one (Laplace) smoothing over the ``V`` symbols
-    of ``vocab`` (default: every character of both texts),
-    ``P(c | context) = (count(context, c) + 1) / (count(context) + V)``, so every symbol has
-    a non-zero probability after any context. Every character of ``valid_text`` that has
-    ``order - 1`` characters before it in ``valid_text`` is scored.
+
+def _gram_codes(ids, k: int, V: int) -> np.ndarray:
+    """Every k-gram of ``ids`` as one integer, base ``V`` (oldest character most significant)."""
+    n = len(ids) - k + 1
+    code = np.zeros(max(n, 0), dtype=np.int64)
+    for j in range(k):
+        code = code * V + ids[j : j + n]
+    return code
+
+
+def _lookup(keys, values, queries):
+    """``values`` at the positions of ``queries`` in the sorted array ``keys``; 0 where absent."""
+    if len(keys) == 0:
+        return np.zeros(len(queries), dtype=values.dtype)
+    where = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return np.where(keys[where] == queries, values[where], 0)
+
+
+class _KneserNey:
+    """Interpolated Kneser-Ney counts of one training text (see :func:`ngram_perplexity`)."""
+
+    def __init__(self, train_ids, order: int, V: int, discount: float):
+        self.order, self.V, self.discount = order, V, discount
+        grams = {k: np.unique(_gram_codes(train_ids, k, V), return_counts=True) for k in range(1, order + 1)}
+        self.tables = {}
+        for k in range(1, order + 1):
+            if k == order:  # the highest order counts occurrences
+                keys, counts = grams[k]
+            else:  # lower orders count continuations: how many distinct characters precede the k-gram
+                keys, counts = np.unique(grams[k + 1][0] % V**k, return_counts=True)
+            contexts, inverse = np.unique(keys // V, return_inverse=True)
+            totals = np.bincount(inverse, weights=counts).astype(np.int64)  # sum over next characters
+            types = np.bincount(inverse).astype(np.int64)  # how many next characters were seen
+            self.tables[k] = (keys, counts.astype(np.int64), contexts, totals, types)
+
+    def probabilities(self, contexts, nexts) -> np.ndarray:
+        """P(next | context) for rows of ``contexts`` (``(N, order - 1)`` ids) and ``nexts`` (``(N,)``)."""
+        V, D = self.V, self.discount
+        nexts = np.asarray(nexts, dtype=np.int64)
+        p = np.full(len(nexts), 1.0 / V)  # order 0: uniform over the vocabulary
+        for k in range(1, self.order + 1):
+            keys, counts, context_keys, totals, types = self.tables[k]
+            h = np.zeros(len(nexts), dtype=np.int64)
+            for j in range(self.order - k, self.order - 1):  # the last k - 1 characters of the context
+                h = h * V + contexts[:, j]
+            count = _lookup(keys, counts, h * V + nexts)
+            total = _lookup(context_keys, totals, h)
+            seen = _lookup(context_keys, types, h)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                interpolated = (np.maximum(count - D, 0) + D * seen * p) / total
+            p = np.where(total > 0, interpolated, p)  # an unseen context backs off entirely
+        return p
+
+
+def ngram_log_probs(
+    train_text: str,
+    valid_text: str,
+    order: int,
+    vocab=None,
+    *,
+    smoothing: str = "add-one",
+    discount: float = 0.75,
+) -> np.ndarray:
+    """The log-probability (nats) that a character n-gram model estimated on ``train_text`` gives
+    to each scored character of ``valid_text``: every character that has ``order - 1``
+    characters before it in ``valid_text``, so ``len(valid_text) - order + 1`` values, in order.
+
+    ``order`` 1 is the unigram model (character frequencies), 2 the bigram model (the previous
+    character), and so on; ``vocab`` (default: every character of both texts) has ``V`` symbols.
+
+    - ``smoothing="add-one"`` (Laplace): ``P(c | h) = (count(h c) + 1) / (count(h) + V)``.
+    - ``smoothing="kneser-ney"``: interpolated Kneser-Ney with one absolute ``discount``
+      (Chen & Goodman 1999). With ``h'`` the context ``h`` without its oldest character,
+      ``P(c | h) = (max(N(h c) - D, 0) + D * T(h) * P(c | h')) / N(h)``, where ``N(h c)`` is
+      the count of the n-gram at the highest order and, at lower orders, the number of
+      distinct characters seen before it (a continuation count); ``N(h)`` is the sum of
+      ``N(h c)`` over ``c`` and ``T(h)`` the number of characters ``c`` with ``N(h c) > 0``.
+      A context with ``N(h) = 0`` backs off to ``P(c | h')`` entirely; below the unigram is the
+      uniform ``1 / V``. For every context the probabilities sum to 1 over the vocabulary.
     """
     if order < 1:
         raise ValueError(f"order must be at least 1: {order}")
+    if smoothing not in SMOOTHINGS:
+        raise ValueError(f"smoothing must be one of {SMOOTHINGS}: {smoothing!r}")
+    if not 0 < discount <= 1:
+        raise ValueError(f"discount must be in (0, 1]: {discount}")
     vocab = vocabulary(train_text + valid_text) if vocab is None else list(vocab)
     V = len(vocab)
     if V**order >= 2**62:
         raise ValueError(f"order {order} is too large for a vocabulary of {V}")
     if len(valid_text) < order:
         raise ValueError(f"valid_text has fewer than {order} characters")
+    train_ids = encode(train_text, vocab).astype(np.int64)
+    valid_ids = encode(valid_text, vocab).astype(np.int64)
+    if smoothing == "kneser-ney":
+        model = _KneserNey(train_ids, order, V, discount)
+        n = len(valid_ids) - order + 1
+        contexts = np.stack([valid_ids[j : j + n] for j in range(order - 1)], axis=1) if order > 1 else None
+        if contexts is None:
+            contexts = np.zeros((n, 0), dtype=np.int64)
+        return np.log(model.probabilities(contexts, valid_ids[order - 1 :]))
+    train_codes = _gram_codes(train_ids, order, V)
+    valid_codes = _gram_codes(valid_ids, order, V)
+    keys, counts = np.unique(train_codes, return_counts=True)
+    context_keys, context_counts = np.unique(train_codes // V, return_counts=True)
+    joint = _lookup(keys, counts, valid_codes)
+    context = _lookup(context_keys, context_counts, valid_codes // V)
+    return np.log(joint + 1.0) - np.log(context + V)
 
-    def codes(ids):  # each n-gram as one integer, base V
-        n = len(ids) - order + 1
-        code = np.zeros(max(n, 0), dtype=np.int64)
-        for k in range(order):
-            code = code * V + ids[k : k + n]
-        return code
 
-    train_codes = codes(encode(train_text, vocab).astype(np.int64))
-    valid_codes = codes(encode(valid_text, vocab).astype(np.int64))
+def ngram_distribution(train_text: str, context: str, order: int, vocab, *, smoothing: str, discount=0.75):
+    """The n-gram model's probabilities of every character of ``vocab`` after ``context`` (its last
+    ``order - 1`` characters are used): an array that sums to 1."""
+    vocab = list(vocab)
+    tail = context[len(context) - (order - 1) :] if order > 1 else ""
+    if len(tail) != order - 1:
+        raise ValueError(f"the context needs at least {order - 1} characters: {context!r}")
+    return np.exp(
+        np.array(
+            [
+                ngram_log_probs(train_text, tail + c, order, vocab, smoothing=smoothing, discount=discount)[0]
+                for c in vocab
+            ]
+        )
+    )
 
-    def count(known, queries):  # how often each query occurs among `known`
-        values, counts = np.unique(known, return_counts=True)
-        if len(values) == 0:
-            return np.zeros(len(queries), dtype=np.int64)
-        where = np.minimum(np.searchsorted(values, queries), len(values) - 1)
-        return np.where(values[where] == queries, counts[where], 0)
 
-    joint = count(train_codes, valid_codes)
-    context = count(train_codes // V, valid_codes // V)
-    log_p = np.log(joint + 1.0) - np.log(context + V)
+def ngram_perplexity(
+    train_text: str, valid_text: str, order: int, vocab=None, *, smoothing: str = "add-one", discount=0.75
+) -> float:
+    """Perplexity on ``valid_text`` of a character n-gram model estimated on ``train_text``:
+    ``exp`` of minus the mean of :func:`ngram_log_probs` (which explains the arguments)."""
+    log_p = ngram_log_probs(train_text, valid_text, order, vocab, smoothing=smoothing, discount=discount)
     return float(np.exp(-log_p.mean()))
 
 

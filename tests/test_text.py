@@ -117,6 +117,66 @@ def test_smoothing_gives_unseen_symbols_a_probability():
         T.ngram_perplexity("ab", "ab", 0)
 
 
+def test_kneser_ney_by_hand():
+    """Train "abab", vocabulary "abc", order 2, discount 0.75, worked out by hand.
+
+    Bigrams: ab twice, ba once. Continuation counts of the unigrams (distinct characters seen
+    before each): a 1 (from ba), b 1 (from ab), c 0; their sum 2, two characters seen. So
+    P1(a) = P1(b) = (1 - 0.75 + 0.75 * 2 / 3) / 2 = 0.375 and P1(c) = (0.75 * 2 / 3) / 2 = 0.25.
+    After a: N(a.) = 2, one next character seen, P(b | a) = (2 - 0.75 + 0.75 * 1 * 0.375) / 2.
+    After c, a context never seen, the bigram backs off to P1 entirely."""
+    log_p = T.ngram_log_probs("abab", "abacb", 2, "abc", smoothing="kneser-ney")
+    expected = [(1.25 + 0.75 * 0.375) / 2, (0.75 * 0.375 + 1 - 0.75) / 1, 0.75 * 0.25 / 2, 0.375]
+    # pairs: ab, ba, ac, cb; after b: N(b.) = 1 (ba), one next character: P(a | b) = (1 - .75 + .75 * .375) / 1
+    np.testing.assert_allclose(np.exp(log_p), expected, rtol=1e-12)
+    unigram = T.ngram_log_probs("abab", "abc", 1, "abc", smoothing="kneser-ney")  # order 1: raw counts
+    # counts a 2, b 2, c 0 of 4; two characters seen: P(a) = (2 - .75 + .75 * 2 / 3) / 4
+    np.testing.assert_allclose(np.exp(unigram), [1.75 / 4, 1.75 / 4, 0.5 / 4], rtol=1e-12)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 6])
+def test_kneser_ney_sums_to_one_for_every_context(order):
+    rng = np.random.default_rng(order)
+    vocab = list("abcdefgh")
+    # a text with structure (a repeated phrase) and noise, so contexts are seen 0, 1 or many times
+    train = "".join(rng.choice(vocab, 3000)) + "abcabd" * 200
+    contexts = ["".join(rng.choice(vocab, order - 1)) for _ in range(30)] + [
+        "abcab"[: order - 1],
+        "h" * (order - 1),
+    ]
+    for context in contexts:
+        for discount in (0.5, 0.75, 1.0):
+            p = T.ngram_distribution(train, context, order, vocab, smoothing="kneser-ney", discount=discount)
+            assert p.shape == (len(vocab),) and np.all(p > 0)
+            assert p.sum() == pytest.approx(1.0, abs=1e-12), (context, discount)
+
+
+def test_kneser_ney_backs_off_where_add_one_is_uniform():
+    """After a context never seen in training, add-one smoothing gives every character 1 / V;
+    Kneser-Ney gives the next-lower order's distribution, which did see the shorter context."""
+    vocab = list("abcd")
+    train = "abcabcabdabc" * 20
+    assert "aab" not in train and "bab" not in train and "ab" in train  # "ab" is followed by c or d
+    add_one = T.ngram_distribution(train, "aab", 4, vocab, smoothing="add-one")
+    np.testing.assert_allclose(add_one, 0.25)
+    kn = T.ngram_distribution(train, "aab", 4, vocab, smoothing="kneser-ney")
+    # two unseen contexts ending in "ab" get the same distribution: the one learned after "ab"
+    np.testing.assert_allclose(
+        kn, T.ngram_distribution(train, "bab", 4, vocab, smoothing="kneser-ney"), rtol=1e-12
+    )
+    c, d, a = (kn[vocab.index(x)] for x in "cda")
+    assert c > 0.5 and c > d > a
+
+
+def test_ngram_arguments_are_checked():
+    with pytest.raises(ValueError, match="smoothing"):
+        T.ngram_perplexity("abab", "ab", 2, smoothing="good-turing")
+    with pytest.raises(ValueError, match="discount"):
+        T.ngram_perplexity("abab", "ab", 2, smoothing="kneser-ney", discount=1.5)
+    with pytest.raises(ValueError, match="context needs"):
+        T.ngram_distribution("abab", "a", 3, "ab", smoothing="kneser-ney")
+
+
 def test_sample_index_temperature():
     rng = np.random.default_rng(0)
     logits = np.log([[0.1, 0.2, 0.7]])
