@@ -4,7 +4,8 @@
   ``book/corpora/``), :func:`vocabulary`, :func:`encode`, :func:`decode`, :func:`split_text`;
 - training examples: :func:`training_windows` (independent windows) and
   :func:`stream_windows` (consecutive windows of ``batch_size`` parallel streams, for truncated
-  backpropagation through time with the state carried from one batch to the next);
+  backpropagation through time with the state carried from one batch to the next) and
+  :func:`stream_positions` (where each of their targets lies in the text);
 - no-learning baselines: :func:`ngram_perplexity` and :func:`ngram_log_probs` (add-one or
   interpolated Kneser-Ney smoothing), :func:`ngram_distribution`;
 - the networks: :func:`char_model`, :func:`fit_language_model`, :func:`char_log_loss`;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +110,20 @@ def training_windows(ids, length: int, step: int | None = None):
     return ids[index], ids[index + 1]
 
 
+def stream_positions(n_ids: int, length: int, batch_size: int) -> np.ndarray:
+    """Where in the text each target of :func:`stream_windows` comes from: an array ``pos`` of the
+    shape of its ``y``, with ``y[r, t] == ids[pos[r, t]]`` (and ``x[r, t] == ids[pos[r, t] - 1]``)."""
+    per_stream = (n_ids - 1) // batch_size
+    n_batches = per_stream // length
+    if n_batches < 1:
+        raise ValueError(
+            f"a text of {n_ids} characters is too short for {batch_size} streams of at least one window of {length}"
+        )
+    starts = np.arange(batch_size) * per_stream
+    index = starts[:, None] + np.arange(n_batches * length)[None, :]  # (streams, characters)
+    return (index.reshape(batch_size, n_batches, length).transpose(1, 0, 2).reshape(-1, length)) + 1
+
+
 def stream_windows(ids, length: int, batch_size: int):
     """Windows for truncated BPTT with carried state: ``batch_size`` parallel streams.
 
@@ -116,22 +132,49 @@ def stream_windows(ids, length: int, batch_size: int):
     stream, so row ``b`` of batch ``j + 1`` continues row ``b`` of batch ``j`` exactly where it
     stopped. Fed in this order (no shuffling), a stateful network that keeps its state from
     batch to batch reads each stream as one long sequence, while gradients flow back through
-    one window only. Returns ``(x, y)``, shape ``(n_batches * batch_size, length)``.
+    one window only. Returns ``(x, y)``, shape ``(n_batches * batch_size, length)``;
+    :func:`stream_positions` says where each target lies in the text.
     """
     ids = np.asarray(ids)
-    per_stream = (len(ids) - 1) // batch_size
-    n_batches = per_stream // length
-    if n_batches < 1:
-        raise ValueError(
-            f"a text of {len(ids)} characters is too short for {batch_size} streams "
-            f"of at least one window of {length}"
-        )
-    used = n_batches * length
-    starts = np.arange(batch_size) * per_stream
-    index = starts[:, None] + np.arange(used)[None, :]  # (streams, characters)
-    x = ids[index].reshape(batch_size, n_batches, length).transpose(1, 0, 2)
-    y = ids[index + 1].reshape(batch_size, n_batches, length).transpose(1, 0, 2)
-    return x.reshape(-1, length), y.reshape(-1, length)
+    targets = stream_positions(len(ids), length, batch_size)
+    return ids[targets - 1], ids[targets]
+
+
+#: A speaker's turn in the plays: a blank line (or the start), the name on a line of its own, a colon.
+_TURN = re.compile(r"(?:^|\n\n)([^\n:]{1,40}):\n")
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def speaker_turns(text: str) -> list[tuple[int, str]]:
+    """Each speaker's turn of ``text``: the position of the name's first letter, and the name."""
+    return [(m.start(1), m.group(1)) for m in _TURN.finditer(text)]
+
+
+def memory_positions(text: str, *, near: int = 20, far: int = 1000) -> dict[str, np.ndarray]:
+    """Positions of ``text`` where a model can use context from further back than a few characters.
+
+    Chapter 7 compares how well models predict the character at these positions:
+
+    - ``"newline"``: every newline; when a line ends depends on how long it has run, and lines
+      run to about 40 characters;
+    - ``"speaker"``: the first two letters of a speaker's name after a blank line; the speakers
+      of a scene take turns, and the name was often last seen two turns earlier;
+    - ``"repeated word"``: the letters after the first of every word of at least three letters
+      whose previous occurrence (the same letters, the same case) starts ``near`` to ``far``
+      characters earlier; the first letter is left out, since it gives the word away.
+    """
+    newline = np.array([i for i, c in enumerate(text) if c == "\n"], dtype=np.int64)
+    speaker = np.array(
+        [i + j for i, name in speaker_turns(text) for j in range(min(2, len(name)))], dtype=np.int64
+    )
+    last_seen: dict[str, int] = {}
+    repeated = []
+    for m in _WORD.finditer(text):
+        word, start = m.group(0), m.start()
+        if word in last_seen and near <= start - last_seen[word] <= far:
+            repeated.extend(range(start + 1, m.end()))
+        last_seen[word] = start
+    return {"newline": newline, "speaker": speaker, "repeated word": np.array(repeated, dtype=np.int64)}
 
 
 #: The smoothing methods of :func:`ngram_perplexity`.
