@@ -23,7 +23,7 @@ JB_FLAGS  := -W -n --keep-going
 # when it changes.
 NPM_STAMP := node_modules/.stamp-package-lock
 
-.PHONY: book test test-fast setup setup-dev chromium clean serve audit lock check-lock
+.PHONY: book test test-claims test-fast setup setup-dev chromium clean serve audit lock check-lock
 
 setup: $(STAMP) $(NPM_STAMP)
 setup-dev: $(DEV_STAMP) $(NPM_STAMP)
@@ -74,13 +74,19 @@ book: $(STAMP) $(NPM_STAMP)
 	  exit 1; \
 	fi
 
-## make test: set up (with test tools and Chromium) and run every test
+## make test: set up (with test tools and Chromium) and run every test but the claims tier:
+## unit tests, one cold build, the tests of the built site, the browser and Live Code tests
 test: $(DEV_STAMP) $(NPM_STAMP) chromium
-	$(BIN)/python -m pytest --durations=30
+	$(BIN)/python -m pytest -m "not claims" --durations=30
+
+## make test-claims: the robustness checks of the chapters' claims (other seeds and learning
+## rates, the serial-versus-parallel rebuild); minutes of training each
+test-claims: $(DEV_STAMP) $(NPM_STAMP) chromium
+	$(BIN)/python -m pytest -m claims --durations=30
 
 ## make test-fast: only the fast unit tests (no build, no browser)
 test-fast: $(DEV_STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -m "not slow and not browser and not claims"
 
 # Browser tests drive Debian's Chromium (CHROME_PATH, default /usr/bin/chromium; never a
 # downloaded browser); install it when missing and we are root.

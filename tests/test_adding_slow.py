@@ -49,6 +49,7 @@ def chapter_data():
 
 
 @pytest.mark.slow
+@pytest.mark.claims
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_chapter_settings_work_for_other_seeds(chapter_data, seed):
     assert seed != CHAPTER_SEED
@@ -70,6 +71,7 @@ def test_chapter_settings_work_for_other_seeds(chapter_data, seed):
 
 
 @pytest.mark.slow
+@pytest.mark.claims
 @pytest.mark.parametrize("learning_rate", RNN_LEARNING_RATES)
 @pytest.mark.parametrize("seed", [1])
 def test_simple_rnn_stays_on_the_baseline(chapter_data, seed, learning_rate):

@@ -92,6 +92,7 @@ def _article_words(html_file):
     return article.get_text(" ").split()
 
 
+@pytest.mark.claims
 def test_two_builds_give_the_same_numbers(built_site, second_build):
     """Seeds and TensorFlow's thread count are fixed: an independent build, with an empty
     execution cache and another number of worker processes (serial if the first build ran

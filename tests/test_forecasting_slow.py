@@ -56,6 +56,7 @@ def test_parameter_formulas_match_keras():
 
 
 @pytest.mark.slow
+@pytest.mark.claims
 @pytest.mark.parametrize("seed", [1, 2])
 def test_lstm_wins_from_other_initial_weights(chapter_data, seed):
     train_set, valid_set, test_set = chapter_data

@@ -345,9 +345,10 @@ QUIZ_05 = Registry(
         "12": "the 12 of the uniform variance (b - a)^2 / 12, a formula",
         "20": "setting: the 20-unit SimpleRNN",
         "24": "setting: 24 hours ahead (Q7)",
-        "30": "settings: a period of 30 to 60 steps, 30 or more steps back",
+        "30": "settings: a period of 30 to 60 steps, 30 or more steps back, the steps 30 to 49 back (Q5)",
+        "49": "setting: the steps 30 to 49 back (Q5)",
+        "5": "setting: the linear model refitted on the last 5, 10, 20 or 50 values (Q5)",
         "50": "setting: a window of 50 history values",
-        "60": "setting: a period of 30 to 60 steps",
         "100": "settings: series of 100 steps, the value at step 100 (Q1)",
     },
     answers={
@@ -425,6 +426,42 @@ QUIZ_07 = Registry(
     },
 )
 
+# ---------------------------------------------------------------------------------- quiz 8
+
+QUIZ_08 = Registry(
+    results={
+        # Q5: the softmax of the scores 2, 0, 0
+        "7.39": lambda: math.exp(2),
+        "9.39": lambda: math.exp(2) + 2,
+        "0.79": lambda: math.exp(2) / (math.exp(2) + 2),
+        "0.11": lambda: 1 / (math.exp(2) + 2),
+        "600": lambda: 20 * 30,  # Q6: scores computed
+        "66": lambda: 100 * 0.9**4,  # Q7: 0.9^4 as a percentage
+    },
+    not_results={
+        "0": "settings: the scores 2, 0, 0 (Q5), e^0, digits 0 to 9 (Q7)",
+        "000": "the thousands of 10{,}000 (Q7), written in TeX",
+        "1": "settings: 1/10, a weight of 1 (Q5), one time in how many (Q7)",
+        "2": "settings: the scores 2, 0, 0 (Q5), 2 + 0 + 0 + 1",
+        "4": "settings: 4-digit strings (Q7), a beam of width 4 (Q8)",
+        "9": "setting: digits 0 to 9 (Q7)",
+        "10": "settings: one digit in 10, (1/10)^4, 10,000 (Q7)",
+        "20": "setting: an output of 20 tokens (Q6)",
+        "30": "setting: an input of 30 tokens (Q6)",
+        "90": "setting: right 90% of the time per digit (Q7)",
+        "95": "setting: a colleague's 95% per-token accuracy (Q1)",
+        "100": "setting: a hypothetical beam of width 100 (Q8)",
+        "400": "setting: articles of up to 400 words (Q9)",
+        "1000": "setting: 1,000-word reports (Q9)",
+        "0.9": "setting: right 0.9 of the time per digit (Q7)",
+    },
+    answers={
+        5: {0: lambda: math.exp(2) / (math.exp(2) + 2), 1: lambda: 2 / 3, 2: lambda: 1.0},
+        6: {0: lambda: 20 * 30, 1: lambda: 20 + 30},
+        7: {0: lambda: 10**4, 1: lambda: 4 * 10},
+    },
+)
+
 # ---------------------------------------------------------------------------------- quiz 9
 
 QUIZ_09 = Registry(
@@ -440,6 +477,17 @@ QUIZ_09 = Registry(
         "1344": lambda: lstm_param_count(4, 16),
         "20": lambda: 16 + 4,
         "1056": lambda: gru_param_count(4, 16),
+        # Q11: composing two steps of h_t = a_t h_{t-1} + b_t, (0.5, 2) then (0.4, 1)
+        "0.2": lambda: 0.4 * 0.5,
+        "1.8": lambda: 0.4 * 2 + 1,
+        "0.8": lambda: 0.4 * 2,  # a_2 b_1 (also a setting of Q2, below)
+        "2.5": lambda: 0.5 * 1 + 2,  # the wrong order, a_1 b_2 + b_1
+        "0.9": lambda: 0.5 + 0.4,  # the coefficients added (also a setting of Q2)
+        "3": lambda: 2 + 1,  # b_1 + b_2 (also a setting of Q9)
+        # Q12: the doubling scan over 1000 steps
+        "10": lambda: math.ceil(math.log2(1000)),
+        "1024": lambda: 2 ** math.ceil(math.log2(1000)),
+        "512": lambda: 2**9,
     },
     not_results={
         "0": "settings: r_t = 0, h~_t = 0, 'the candidate is 0'",
@@ -455,8 +503,23 @@ QUIZ_09 = Registry(
         "30": "setting: the last 30 days (Q5)",
         "32": "setting: LSTM(32) (Q7)",
         "100": "setting: 100 steps (Q3)",
+        "0.4": "setting: a_2 = 0.4 (Q11)",
+        "9": "exponent: 2^9 (Q12)",
+        "1000": "setting: a sequence of 1000 steps (Q12)",
+        "1024": "setting: the width d = 1024 (Q13)",
+        "2000": "setting: 2000 tokens read (Q13)",
+        "2024": "year: Sarrof et al. 2024, Merrill et al. 2024 (Q14, Q15)",
+        "2025": "year: Grazzi et al. 2025 (Q14, Q15)",
+        "5": "index: exercise 5 (Q15)",
     },
     answers={
+        12: {0: lambda: math.ceil(math.log2(1000)), 1: lambda: 1000, 2: lambda: 9},
+        13: {
+            0: lambda: 2 * 2000 * 1024,
+            1: lambda: 2000**2,
+            2: lambda: 2000 * 1024,
+            3: lambda: 2 * 1024,
+        },
         2: {
             0: lambda: 0.9 * 0.8 + 0.1 * (-0.5),
             1: lambda: 0.1 * 0.8 + 0.9 * (-0.5),
@@ -481,6 +544,7 @@ REGISTRIES: dict[str, Registry] = {
     "05_forecasting": QUIZ_05,
     "06_long_term_memory": QUIZ_06,
     "07_language_model": QUIZ_07,
+    "08_seq2seq": QUIZ_08,
     "09_where_next": QUIZ_09,
 }
 

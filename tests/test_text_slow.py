@@ -16,6 +16,7 @@ from book import text as T
 
 
 @pytest.mark.slow
+@pytest.mark.claims
 def test_reduced_lstm_beats_the_bigram_on_held_out_text():
     from book.runtime import setup
 

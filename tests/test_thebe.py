@@ -422,6 +422,7 @@ RUN_CELLS = """async ([upTo, repeats]) => {
 }"""
 
 
+@pytest.mark.claims
 @pytest.mark.timeout(1500)
 def test_rerunning_a_training_cell_keeps_the_kernel_under_budget(
     built_site, live_page, site_url, local_kernel_server
