@@ -406,6 +406,8 @@ QUIZ_07 = Registry(
         "4.48": lambda: math.exp(1.5),
         "0.36": lambda: 0.6**2,
         "65": lambda: math.exp(-math.log(1 / 65)),  # uniform guessing over 65 characters
+        "0.175": lambda: (20 + 1) / (20 + 100),  # Q7: add-one, a context seen 20 times
+        "0.96": lambda: (20 - 0.75) / 20,  # Q7: what Kneser-Ney keeps on the seen character
     },
     not_results={
         "0.5": "setting: temperature 0.5 (Q5)",
@@ -418,11 +420,18 @@ QUIZ_07 = Registry(
         "50": "setting: windows of 50 characters (Q3)",
         "65": "setting: a text with 65 distinct characters (Q4)",
         "70": "setting: a validation perplexity of 70 (Q4)",
+        "0.75": "setting: Kneser-Ney's discount D = 0.75 (Q7)",
+        "10": "setting: a memory capped at 10 characters (Q8)",
+        "20": "setting: a context seen 20 times (Q7)",
+        "100": "setting: a text of 100 distinct symbols (Q7)",
+        "8": "the chapter's measured range, 8 to 32 characters of context (asserted in chapter 7)",
+        "32": "the chapter's measured range, 8 to 32 characters of context (asserted in chapter 7)",
     },
     answers={
         # the wrong range [0, 1): the probability 1/27 of the true character, taken for the perplexity
         1: {0: lambda: math.exp(-math.log(1 / 27)), 1: lambda: 1 / 27},
         2: {0: lambda: math.exp(1.5), 1: lambda: 2**1.5},
+        7: {0: lambda: (20 + 1) / (20 + 100), 1: lambda: 20 / 20},
     },
 )
 

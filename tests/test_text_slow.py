@@ -1,10 +1,22 @@
-"""Chapter 7's central claim, rerun at reduced size: an LSTM trained with truncated BPTT and
-carried state beats the bigram baseline on held-out Shakespeare.
+"""Chapter 7's findings, rerun from other seeds and at other learning rates (claims tier).
 
-The chapter's model and settings (``chapters/07_language_model.md``: LSTM of 64 units,
-embedding 32, windows of 50, batch 32, Adam 1e-2 with global clipnorm 1, state carried) on the
-first 100,000 characters instead of 300,000, for the chapter's 3 epochs (about the
-"shorter version" the chapter's Live Code note suggests, with one more epoch).
+The chapter (``chapters/07_language_model.md``) trains a ``SimpleRNN`` of 128 units and an LSTM
+of 64 units (about the same number of weights) from seeds 0 and 1 at one learning rate, 1e-2,
+for 3 epochs of truncated BPTT (504 updates), each with a twin whose memory is capped at 10
+characters (160 streams of 10 characters, the state reset at every window, as many updates of
+as many characters). It states, and this test checks with the chapter's settings for seeds 2
+and 3 at 1e-2, and for seed 0 at 3e-3 and 3e-2 (the chapter says its findings hold there too):
+
+- every network beats the best add-one model and the one-character Kneser-Ney model, and none
+  reaches Kneser-Ney with five characters of context;
+- the memory dividend, ln PPL(capped) - ln PPL(full) over all scored positions, is below 0.1
+  nats per character in magnitude for every run, and the LSTM's is smaller than the
+  ``SimpleRNN``'s for each seed or rate;
+- on speakers' names the dividend is positive for both models.
+
+The chapter's statements that depend on the seed (the ``SimpleRNN`` ahead of the LSTM, the
+sign of the dividends on newlines) are scoped there to its two seeds and are not asserted here.
+About four minutes of CPU time (two configurations of four side-by-side trainings).
 """
 
 from __future__ import annotations
@@ -12,28 +24,86 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from book import text as T
+from book.runtime import import_tensorflow, seed_everything, setup
+
+import_tensorflow()
+
+from book import text as T  # noqa: E402
+from book.context import losses_with_context, stream_losses  # noqa: E402
+from book.sidebyside import train_language_models  # noqa: E402
+
+# The chapter's settings.
+N_CHARS, UNITS, WINDOW, BATCH, CAP, CAP_BATCH, EPOCHS = 300_000, {"SimpleRNN": 128, "LSTM": 64}, 50, 32, 10, 160, 3
+
+
+@pytest.fixture(scope="module")
+def data():
+    setup(0)
+    vocab = T.vocabulary(T.corpus())
+    train_text, valid_text = T.split_text(T.corpus(N_CHARS), valid_fraction=0.1)
+    add_one = min(T.ngram_perplexity(train_text, valid_text, n, vocab) for n in range(1, 7))
+    kn = [T.ngram_perplexity(train_text, valid_text, n, vocab, smoothing="kneser-ney") for n in (2, 6)]
+    return {
+        "vocab": vocab,
+        "valid_text": valid_text,
+        "train": T.encode(train_text, vocab),
+        "valid": T.encode(valid_text, vocab),
+        "add_one_best": add_one,
+        "kn_1": kn[0],
+        "kn_5": kn[1],
+    }
+
+
+def _models(kind, seeds, batch, vocab_size):
+    models = []
+    for seed in seeds:
+        seed_everything(seed)
+        models.append(T.char_model(kind, UNITS[kind], vocab_size, batch))
+    return models
+
+
+def _experiment(data, seeds, rates):
+    """The chapter's runs for one list of (seed, rate) copies: full perplexities and dividends."""
+    V = len(data["vocab"])
+    full_windows = [T.stream_windows(data[s], WINDOW, BATCH) for s in ("train", "valid")]
+    capped_windows = [T.stream_windows(data[s], CAP, CAP_BATCH) for s in ("train", "valid")]
+    classes = T.memory_positions(data["valid_text"])
+    out = {}
+    for kind in UNITS:
+        full = _models(kind, seeds, BATCH, V)
+        runs = train_language_models(full, *full_windows, BATCH, learning_rates=rates, epochs=EPOCHS)
+        capped = _models(kind, seeds, CAP_BATCH, V)
+        train_language_models(
+            capped, *capped_windows, CAP_BATCH, learning_rates=rates, epochs=EPOCHS, carry_state=False
+        )
+        full_losses = stream_losses(full, data["valid"], WINDOW, BATCH)
+        at = np.flatnonzero(~np.isnan(full_losses[0]))
+        at = at[at >= CAP]
+        capped_losses = losses_with_context(capped, data["valid"], at, CAP)
+        gap = capped_losses - full_losses[:, at]
+        speaker = np.isin(at, classes["speaker"])
+        out[kind] = {
+            "ppl": np.array([run.val_perplexity[-1] for run in runs]),
+            "dividend": gap.mean(axis=1),
+            "speaker": gap[:, speaker].mean(axis=1),
+        }
+    return out
 
 
 @pytest.mark.slow
 @pytest.mark.claims
-def test_reduced_lstm_beats_the_bigram_on_held_out_text():
-    from book.runtime import setup
-
-    setup(0)
-    vocab = T.vocabulary(T.corpus())
-    train_text, valid_text = T.split_text(T.corpus(100_000))
-    bigram = T.ngram_perplexity(train_text, valid_text, 2, vocab)
-    unigram = T.ngram_perplexity(train_text, valid_text, 1, vocab)
-    assert bigram < unigram < len(vocab)
-
-    window, batch = 50, 32
-    train = T.stream_windows(T.encode(train_text, vocab), window, batch)
-    valid = T.stream_windows(T.encode(valid_text, vocab), window, batch)
-    model = T.char_model("LSTM", 64, len(vocab), batch)
-    run = T.fit_language_model(model, train, valid, batch, epochs=3, learning_rate=1e-2)
-    assert len(run.val_perplexity) == 3
-    assert run.val_perplexity[-1] < bigram, (run.val_perplexity, bigram)
-    # and the per-character losses agree with the perplexity that training reported
-    loss = T.char_log_loss(model, *valid, batch, carry_state=True)
-    assert np.exp(loss.mean()) == pytest.approx(run.val_perplexity[-1], rel=1e-6)
+@pytest.mark.parametrize(
+    ("seeds", "rates"),
+    [((2, 3), (1e-2, 1e-2)), ((0, 0), (3e-3, 3e-2))],
+    ids=["seeds 2 and 3 at 1e-2", "seed 0 at 3e-3 and 3e-2"],
+)
+def test_chapter_7_findings_hold(data, seeds, rates):
+    result = _experiment(data, seeds, list(rates))
+    report = {kind: {k: np.round(v, 3).tolist() for k, v in r.items()} for kind, r in result.items()}
+    report["counting"] = {k: round(data[k], 3) for k in ("add_one_best", "kn_1", "kn_5")}
+    for kind, r in result.items():
+        assert np.all(r["ppl"] < data["add_one_best"]) and np.all(r["ppl"] < data["kn_1"]), report
+        assert np.all(r["ppl"] > data["kn_5"]), report
+        assert np.all(np.abs(r["dividend"]) < 0.1), report
+        assert np.all(r["speaker"] > 0), report
+    assert np.all(result["LSTM"]["dividend"] < result["SimpleRNN"]["dividend"]), report
