@@ -55,8 +55,19 @@ def _stderr_silenced():
         os.close(devnull)
 
 
+#: ``(tf, keras)`` once :func:`import_tensorflow` has imported and configured them.
+_imported: list = []
+
+
 def import_tensorflow():
-    """Import TensorFlow and Keras without their start-up log lines; return ``(tf, keras)``."""
+    """Import TensorFlow and Keras without their start-up log lines; return ``(tf, keras)``.
+
+    Code traced by ``tf.function`` may call it too (``book.sidebyside`` does): once TensorFlow is
+    imported it touches nothing but the module cache. (It used to set the environment variables
+    on every call; AutoGraph then tried to convert ``os.environ.setdefault`` and printed its
+    failure, with the whole environment of the process, into the built pages.)"""
+    if _imported:
+        return _imported[0]
     for key, value in _TF_ENV.items():
         os.environ.setdefault(key, value)
     with _stderr_silenced():
@@ -67,6 +78,7 @@ def import_tensorflow():
     import absl.logging
 
     absl.logging.set_verbosity(absl.logging.ERROR)
+    _imported.append((tf, keras))
     return tf, keras
 
 

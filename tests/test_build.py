@@ -24,6 +24,9 @@ LOG_NOISE = [
     "cudart_stub",
     "cpu_feature_guard",
     "TF_ENABLE_ONEDNN_OPTS",
+    # AutoGraph's conversion warnings (one printed the whole os.environ into a page)
+    "AutoGraph could not transform",
+    "environ({",
 ]
 
 

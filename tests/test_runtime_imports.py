@@ -55,3 +55,36 @@ def test_a_module_imported_before_setup_is_left_alone():
         assert sys.modules["rfc3987_syntax"] is not None
     """)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+
+def test_import_tensorflow_once_imported_touches_nothing_autograph_could_convert(monkeypatch):
+    """book.sidebyside calls import_tensorflow inside tf.function. In the build's worker processes
+    AutoGraph could not find the source of ``os.environ.setdefault`` and printed the bound method,
+    with the whole environment of the process, into two published pages. Once TensorFlow is
+    imported, import_tensorflow must not touch the environment at all."""
+    import os
+
+    from book.runtime import import_tensorflow
+
+    tf, keras = import_tensorflow()
+    touched = []
+
+    class Watched(dict):
+        def setdefault(self, *args):
+            touched.append(args)
+            return super().setdefault(*args)
+
+        def __setitem__(self, key, value):
+            touched.append((key, value))
+            super().__setitem__(key, value)
+
+    monkeypatch.setattr(os, "environ", Watched(os.environ))
+
+    @tf.function
+    def traced(x):
+        return import_tensorflow()[0].square(x)
+
+    assert float(traced(tf.constant(3.0))) == 9.0
+    assert import_tensorflow() == (tf, keras)
+    assert touched == []
