@@ -1,8 +1,9 @@
 """Shared fixtures: the built site, a local static server, and headless Chromium.
 
 Markers (see pyproject.toml): ``slow`` tests build the book or train models;
-``browser`` tests drive Debian's Chromium against the built site. ``make test``
-runs everything; ``make test-fast`` only the unit tests.
+``browser`` tests drive Debian's Chromium against the built site; ``claims`` tests are the
+robustness checks of the chapters' claims. ``make test`` runs everything but ``claims``;
+``make test-claims`` runs ``claims``; ``make test-fast`` only the unit tests.
 
 Environment knobs (for maintainers iterating on tests, never needed by CI):
 
@@ -11,7 +12,9 @@ Environment knobs (for maintainers iterating on tests, never needed by CI):
 - ``BOOK_REUSE_BUILD=1``: use the existing ``_build/html`` instead of building (the
   GitHub workflow's test job: the site its build job made, ``pytest -m site``).
 - ``CHROME_PATH``: the Chromium the browser tests drive (default Debian's
-  ``/usr/bin/chromium``; the GitHub runner's own Chrome there; never a downloaded browser).
+  ``/usr/bin/chromium``, which the pull requests' ``make test`` job installs with apt in a
+  Debian container; the test job of the built site uses the GitHub runner's own Chrome;
+  never a downloaded browser).
 """
 
 from __future__ import annotations

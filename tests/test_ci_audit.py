@@ -292,3 +292,73 @@ def test_an_unreachable_binderhub_exits_1_without_raising(monkeypatch, capsys):
     code = module.main(["--config", str(ROOT / "_config.yml"), "--commit", "a" * 40, "--timeout", "5"])
     assert code == 1
     assert "did not answer: connection refused" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ Node.js (issue 27)
+
+
+def _version(text: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in re.findall(r"\d+", text)[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def satisfies(version: str, node_range: str) -> bool:
+    """``version`` (``"24"``, ``"v20.20.2"``) is in an npm range made of ``||`` alternatives of
+    space-separated ``>=``, ``>``, ``<=``, ``<``, ``=`` comparators (what package.json uses)."""
+    v = _version(version)
+    compare = {
+        ">=": lambda a, b: a >= b,
+        ">": lambda a, b: a > b,
+        "<=": lambda a, b: a <= b,
+        "<": lambda a, b: a < b,
+        "=": lambda a, b: a == b,
+    }
+    for alternative in node_range.split("||"):
+        comparators = re.findall(r"(>=|<=|>|<|=)?\s*v?(\d+(?:\.\d+){0,2})", alternative)
+        assert comparators, f"cannot read the range {node_range!r}"
+        if all(compare[op or "="](v, _version(bound)) for op, bound in comparators):
+            return True
+    return False
+
+
+def test_satisfies_reads_npm_ranges():
+    assert satisfies("v20.20.2", ">=20 <25") and satisfies("24", ">=20 <25")
+    assert not satisfies("18.19.0", ">=20 <25") and not satisfies("25.0.0", ">=20 <25")
+    assert satisfies("22.1.0", "<21 || >=22")
+
+
+def test_workflows_use_the_current_lts_and_package_json_declares_the_supported_range():
+    """Node.js 24 (the current LTS) in every workflow; package.json's ``engines`` covers it
+    and the Node.js 20 of the machine the project is developed on (make test runs there)."""
+    node_range = json.loads((ROOT / "package.json").read_text())["engines"]["node"]
+    lock_root = json.loads((ROOT / "package-lock.json").read_text())["packages"][""]
+    assert lock_root.get("engines", {}).get("node") == node_range, "package-lock.json out of step"
+    versions = [
+        str(step["with"]["node-version"])
+        for workflow in WORKFLOWS
+        for _, step in _steps(_load(workflow))
+        if step.get("uses", "").startswith("actions/setup-node@")
+    ]
+    assert versions and set(versions) == {"24"}, versions
+    assert satisfies("24", node_range) and satisfies("20", node_range)
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True)
+    if node.returncode == 0:
+        assert satisfies(node.stdout.strip(), node_range), f"this machine's {node.stdout.strip()}"
+
+
+def test_pull_requests_run_make_test_with_debian_chromium_and_the_execution_cache():
+    workflow = _load(GITHUB / "workflows" / "book.yml")
+    triggers = workflow[True] if True in workflow else workflow["on"]
+    assert "pull_request" in triggers
+    job = workflow["jobs"]["make-test"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["container"]["image"].startswith("debian:12")
+    assert job["env"]["CHROME_PATH"] == "/usr/bin/chromium"
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert re.search(r"apt-get install[^\n]*(\\\n[^\n]*)*\bchromium\b", runs), "Debian's chromium from apt"
+    assert re.search(r"^\s*make test\s*$", runs, re.M), "the README's command, nothing else"
+    (restore,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    (build_restore,) = [
+        s for s in workflow["jobs"]["build"]["steps"] if s.get("uses", "").startswith("actions/cache@")
+    ]
+    assert restore["with"] == build_restore["with"], "the execution cache as the build job restores it"

@@ -386,14 +386,39 @@ def jb_build(root: Path, workers: int) -> subprocess.CompletedProcess:
     )
 
 
+#: Code that prints the transport of the kernel it runs in ("ipc" or "tcp").
+TRANSPORT = "__import__('ipykernel.kernelapp', fromlist=['_']).IPKernelApp.instance().transport"
+
+
+def assert_kernels_on_ipc(root: Path, page: str, log: str) -> None:
+    """The page's kernel ran on the IPC transport, said nothing about TCP in the build log,
+    and left no socket file in the notebook's folder."""
+    if not execute._ipc_available():
+        return
+    html = (root / "_build" / "html" / f"{page}.html").read_text()
+    assert f"{page} ipc\n" in html, "the kernel did not run on the IPC transport"
+    assert "without encryption" not in log and "Kernel is running over TCP" not in log, log[-3000:]
+    assert not [p.name for p in root.iterdir() if "ipc" in p.name], "socket files left in the book"
+
+
+def test_the_build_kernel_manager_gives_each_kernel_its_own_absolute_sockets():
+    one, two = execute.IPCKernelManager(), execute.IPCKernelManager()
+    if not execute._ipc_available():
+        assert one.transport == "tcp" and one.ip == "127.0.0.1"
+        return
+    assert one.transport == two.transport == "ipc"
+    assert Path(one.ip).is_absolute() and one.ip != two.ip
+
+
 @pytest.mark.slow
 def test_a_book_executes_in_parallel_and_mystnb_only_reads_the_cache(tmp_path):
     from jupyter_cache import get_cache
 
-    root = mini_book(tmp_path, {"one": "'one', __import__('os').getcwd()", "two": "'two'"})
+    root = mini_book(tmp_path, {"one": "'one', __import__('os').getcwd()", "two": f"'two', {TRANSPORT}"})
     proc = jb_build(root, 2)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
+    assert_kernels_on_ipc(root, "two", log)
     assert "executing 2 notebook(s) in 2 worker processes" in log, log[-3000:]
     assert log.count("(worker process)") == 2
     assert "Executing notebook using" not in log, "myst-nb executed a notebook itself"
@@ -480,9 +505,10 @@ def test_a_first_run_only_stderr_line_fails_one_build_not_every_later_one(tmp_pa
 
 @pytest.mark.slow
 def test_one_worker_leaves_execution_to_mystnb(tmp_path):
-    root = mini_book(tmp_path, {"one": "'one'"})
+    root = mini_book(tmp_path, {"one": f"'one', {TRANSPORT}"})
     proc = jb_build(root, 1)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert_kernels_on_ipc(root, "one", proc.stdout + proc.stderr)
     assert "worker process" not in proc.stdout and "Executing notebook using" in proc.stdout
     # myst-nb's own run time is remembered too (for the order of a later parallel build)
     assert set(execute.remembered_seconds(root / "_build" / ".jupyter_cache")) == {"one"}

@@ -28,6 +28,7 @@ SPELL_PATHS = [
     ".github",
     "README.md",
     "CONTRIBUTING.md",
+    "docs",
     "intro.md",
     "status.md",
     "LICENSE",

@@ -21,7 +21,7 @@ from page_visit import open_offline
 pytestmark = pytest.mark.browser
 
 #: THE page-weight budget: gzip-compressed bytes a page may load on first visit.
-#: Why 1.5 MB, and what fills it, is in the README ("Browser tests and the
+#: Why 1.5 MB, and what fills it, is in docs/maintaining.md ("Browser tests and the
 #: self-contained site").
 PAGE_BUDGET_BYTES = 1_500_000
 

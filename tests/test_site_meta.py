@@ -345,3 +345,59 @@ def test_every_sidebar_toggle_of_the_built_book_has_a_name(built_site):
         assert "2. Recurrent networks and their limits" in labels, labels
         # each names one chapter: its own numbered title, not the links before it
         assert all(len(re.findall(r"(?:^| )\d+(?:\.\d+)*\. ", label)) == 1 for label in labels), labels
+
+
+# --------------------------------------------------------------- sitemap.xml and robots.txt
+
+
+def _sitemap_locs(text: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    from book.site.sitemap import NAMESPACE
+
+    root = ET.fromstring(text)
+    assert root.tag == f"{{{NAMESPACE}}}urlset"
+    return [loc.text for loc in root.iter(f"{{{NAMESPACE}}}loc")]
+
+
+def _config_base_url() -> str:
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "_config.yml").read_text())
+    base = (config.get("html") or {}).get("baseurl") or meta.pages_url(config["repository"]["url"])
+    return base if base.endswith("/") else base + "/"
+
+
+def test_the_sitemap_lists_every_page_under_the_base_url_of_config_yml(built_site):
+    base = _config_base_url()
+    assert base.startswith("https://")
+    locs = _sitemap_locs((built_site.html / "sitemap.xml").read_text(encoding="utf-8"))
+    assert len(locs) == len(set(locs)), "a page listed twice"
+    assert sorted(locs) == sorted(f"{base}{page}.html" for page in PAGES)
+    for loc in locs:  # every URL is a page of the site
+        assert (built_site.html / loc.removeprefix(base)).is_file(), loc
+
+
+def test_robots_txt_names_the_sitemap(built_site):
+    text = (built_site.html / "robots.txt").read_text(encoding="utf-8")
+    assert f"Sitemap: {_config_base_url()}sitemap.xml" in text.splitlines()
+    assert "Disallow: /" not in text.splitlines()
+
+
+def test_sitemap_xml_escapes_urls_and_the_base_url_follows_the_configuration():
+    from types import SimpleNamespace
+
+    from book.site import sitemap
+
+    text = sitemap.sitemap_xml(["https://a.github.io/b/x.html?q=1&r=<2>"])
+    assert _sitemap_locs(text) == ["https://a.github.io/b/x.html?q=1&r=<2>"]
+    assert "&amp;" in text and "<2>" not in text
+
+    def config(baseurl="", site="", repo="https://github.com/Someone/fork"):
+        return SimpleNamespace(
+            html_baseurl=baseurl, ogp_site_url=site, html_theme_options={"repository_url": repo}
+        )
+
+    assert sitemap.base_url(config()) == "https://someone.github.io/fork/"
+    assert sitemap.base_url(config(baseurl="https://course.example.org")) == "https://course.example.org/"
+    assert sitemap.base_url(config(repo="https://gitlab.com/a/b")) == ""

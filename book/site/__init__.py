@@ -24,7 +24,9 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
   scripts run), and a check that content carries no script;
 - :mod:`book.site.npmcheck` -- ``node_modules`` checked against what ``npm ci`` installed
   from ``package-lock.json`` before the build uses it;
-- :mod:`book.site.kernel` -- the build's kernels: ipykernel under a memory limit.
+- :mod:`book.site.kernel` -- the build's kernels: ipykernel under a memory limit;
+- :mod:`book.site.sitemap` -- ``sitemap.xml`` (every page's URL under the site's base URL)
+  and ``robots.txt`` naming it.
 
 (:mod:`book.site.quiznodes` holds the quiz's doctree node that :mod:`book.site.quiz` and
 :mod:`book.site.mathrender` share; the quiz text itself is read by :mod:`book.quiztext`.)
@@ -46,6 +48,7 @@ def setup(app):
         mathrender,
         meta,
         quiz,
+        sitemap,
         thebe,
     )
 
@@ -61,4 +64,5 @@ def setup(app):
     fonts.setup(app)
     csspurge.setup(app)  # after fonts: both run at build-finished, in this order
     csp.setup(app)
+    sitemap.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

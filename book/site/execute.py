@@ -45,6 +45,14 @@ book's ``python3`` kernel spec, written to ``_build/.book-kernel/`` and put firs
 (:mod:`book.site.kernel`, ``BOOK_KERNEL_MEMORY_MB``), so that a runaway allocation fails
 at once, in the cell that made it, naming the chapter.
 
+Transport: every kernel the build starts talks to its notebook client over Unix sockets
+(ZeroMQ's IPC transport, :class:`IPCKernelManager`, in the workers and in myst-nb alike:
+:func:`execute_notebook` replaces the ``single_nb_execution`` myst-nb calls for the length of
+the build). Over TCP, ipykernel printed "Kernel is running over TCP without encryption" once
+per notebook into the build log, burying real messages; on IPC there is nothing to warn about
+(the sockets are files in the user's Jupyter runtime folder, not ports). Not on Windows,
+which has no IPC transport: the kernels keep TCP on 127.0.0.1 there.
+
 Workers: ``BOOK_EXECUTION_WORKERS`` (an integer >= 1), else the number of cores
 this process may use. 1 leaves everything to myst-nb (the serial build as before).
 
@@ -58,12 +66,16 @@ import json
 import os
 import sys
 import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from jupyter_client import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from sphinx.errors import SphinxError
 from sphinx.util import logging
+from traitlets import default
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +199,54 @@ MEMORY_HINT = (
 )
 
 
+def _ipc_available() -> bool:
+    return os.name != "nt"  # ZeroMQ's IPC transport needs Unix domain sockets
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager on the IPC transport, each kernel with its own sockets.
+
+    jupyter_client's default address for IPC is ``kernel-ipc`` (sockets ``kernel-ipc-1`` to
+    ``-5``), relative: the kernel, started in the chapter's folder, would create its sockets
+    there and the client, in the build's folder, would not find them; two kernels would share
+    them. Here each kernel gets an absolute, unique prefix in the Jupyter runtime folder (where
+    its connection file is too); jupyter_client removes the socket files when the kernel shuts
+    down (``cleanup_ipc_files``).
+    """
+
+    @default("transport")
+    def _transport_default(self):
+        return "ipc" if _ipc_available() else "tcp"
+
+    @default("ip")
+    def _ip_default(self):
+        if self.transport != "ipc":
+            return "127.0.0.1"
+        runtime = Path(jupyter_runtime_dir())
+        name = f"book-kernel-{uuid.uuid4().hex[:12]}-ipc"
+        if len(str(runtime / name)) > SOCKET_PATH_MAX - 3:  # (+ "-1" ... "-5")
+            import tempfile
+
+            runtime = Path(tempfile.gettempdir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        return str(runtime / name)
+
+
+#: The longest path of a Unix socket (``sun_path`` holds 108 bytes on Linux, 104 on macOS).
+SOCKET_PATH_MAX = 100
+
+
+def execute_notebook(nb, cwd=None, timeout=None, allow_errors=False, meta_override=True, **kwargs):
+    """jupyter-cache's ``single_nb_execution`` with the kernel on the IPC transport
+    (:class:`IPCKernelManager`); the same arguments and result."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    kwargs.setdefault("kernel_manager_class", IPCKernelManager)
+    return single_nb_execution(
+        nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=meta_override, **kwargs
+    )
+
+
 def run_notebook(notebook, cwd: str, timeout, allow_errors):
     """Execute ``notebook`` in a kernel started in ``cwd``; the worker processes' task.
 
@@ -194,11 +254,9 @@ def run_notebook(notebook, cwd: str, timeout, allow_errors):
     """
     import traceback
 
-    from jupyter_cache.executors.utils import single_nb_execution
-
     start = time.perf_counter()
     try:
-        result = single_nb_execution(
+        result = execute_notebook(
             notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True
         )
     except Exception as exc:  # the kernel died, could not start...
@@ -483,6 +541,31 @@ def replay_failures(app, failures: dict[str, Failure]) -> None:
     app.book_replay_restore = lambda: setattr(mystnb_cache, "single_nb_execution", original)
 
 
+def use_ipc_kernels_in_mystnb(app) -> None:
+    """Make myst-nb, which executes a notebook it finds no cached result for (every notebook of a
+    serial build, ``BOOK_EXECUTION_WORKERS=1``), run it with :func:`execute_notebook`; undone
+    when the build finishes."""
+    import myst_nb.core.execute.cache as mystnb_cache
+
+    original = getattr(mystnb_cache, "single_nb_execution", None)
+    if original is None:
+        raise SphinxError(
+            "book.site.execute: myst-nb no longer calls single_nb_execution from myst_nb.core.execute.cache; "
+            "update use_ipc_kernels_in_mystnb"
+        )
+    if original is execute_notebook:
+        return
+    mystnb_cache.single_nb_execution = execute_notebook
+    app.book_ipc_restore = lambda: setattr(mystnb_cache, "single_nb_execution", original)
+
+
+def _restore_mystnb(app, exception):
+    restore = getattr(app, "book_ipc_restore", None)
+    if restore is not None:
+        restore()
+        app.book_ipc_restore = None
+
+
 def _after_read(app, env):
     restore = getattr(app, "book_replay_restore", None)
     if restore is not None:
@@ -620,6 +703,7 @@ def _builder_inited(app):
 
     memory_limit_mb()  # so does a bad BOOK_KERNEL_MEMORY_MB
     install_kernel_spec(Path(app.outdir).parent)
+    use_ipc_kernels_in_mystnb(app)
 
 
 def setup(app):
@@ -631,3 +715,4 @@ def setup(app):
     # After myst-nb's parser wrote the page's notebook (it does so while parsing).
     app.connect("doctree-read", _download_with_outputs)
     app.connect("build-finished", _remember_cached_times)
+    app.connect("build-finished", _restore_mystnb)
