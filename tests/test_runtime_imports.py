@@ -57,7 +57,6 @@ def test_a_module_imported_before_setup_is_left_alone():
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
-
 def test_import_tensorflow_once_imported_touches_nothing_autograph_could_convert(monkeypatch):
     """book.sidebyside calls import_tensorflow inside tf.function. In the build's worker processes
     AutoGraph could not find the source of ``os.environ.setdefault`` and printed the bound method,
