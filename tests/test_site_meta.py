@@ -22,10 +22,11 @@ PAGES = toc_pages()
 #: Lighthouse warns above 800 elements and fails a page above 1,400 (its "dom-size" audit
 #: scores 0 at about 3,000). The chapters carry long code listings (a <span> per token):
 #: this bound (on the HTML as served, before scripts add the quiz, and without the typeset
-#: math) stops growth; the measured sizes are printed. Chapter 7 (its text coloured by a
-#: cell, a <span> per character) has 4,279 and chapter 5 4,077: fewer elements is part of
-#: issue 15's open work.
-DOM_ELEMENTS_MAX = 4500
+#: math) stops growth; the measured sizes are printed. It was 4,500 until chapters 5 and 7 were
+#: rewritten with their controls (issues 22 and 23): measured 2026-12-04, chapter 7 (its text
+#: coloured by a cell, a <span> per character, and three figures' hidden code) has 5,710 and
+#: chapter 5 4,621. Moving the hidden plotting code into book/plots.py is the open way down.
+DOM_ELEMENTS_MAX = 6000
 #: The same pages with their typeset math (book/site/mathrender.py: an SVG with MathML for
 #: screen readers per formula, and the page's font cache). Lighthouse always counted the
 #: math: before it was typeset at build time, MathJax added it in the browser (CHTML with
