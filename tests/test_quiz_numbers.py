@@ -378,7 +378,8 @@ QUIZ_06 = Registry(
         "0.9": "setting: at least 90% of the value (Q7)",
         "1": "settings: U(0, 1), 1/2, 1/12, sigma(1)",
         "2": "settings: 1/2 added for the first value, two values",
-        "5": "setting: the last five steps (Q6)",
+        "10": "setting: the positive control's adding problems of 10 and 20 steps (Q4)",
+        "20": "setting: the positive control's adding problems of 10 and 20 steps (Q4)",
         "12": "the 12 of the uniform variance 1/12, a formula",
         "32": "setting: the LSTM's 32 units (Q3)",
         "64": "setting: the SimpleRNN's 64 units (Q3)",
@@ -424,8 +425,7 @@ QUIZ_07 = Registry(
         "10": "setting: a memory capped at 10 characters (Q8)",
         "20": "setting: a context seen 20 times (Q7)",
         "100": "setting: a text of 100 distinct symbols (Q7)",
-        "8": "the chapter's measured range, 8 to 32 characters of context (asserted in chapter 7)",
-        "32": "the chapter's measured range, 8 to 32 characters of context (asserted in chapter 7)",
+        "32": "the chapter's measured reach, about 32 characters of context (asserted in chapter 7)",
     },
     answers={
         # the wrong range [0, 1): the probability 1/27 of the true character, taken for the perplexity
