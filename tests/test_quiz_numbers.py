@@ -466,7 +466,11 @@ QUIZ_08 = Registry(
         "0.9": "setting: right 0.9 of the time per digit (Q7)",
     },
     answers={
-        5: {0: lambda: math.exp(2) / (math.exp(2) + 2), 1: lambda: 2**2 / (2**2 + 2**0 + 2**0), 2: lambda: 1.0},
+        5: {
+            0: lambda: math.exp(2) / (math.exp(2) + 2),
+            1: lambda: 2**2 / (2**2 + 2**0 + 2**0),
+            2: lambda: 1.0,
+        },
         6: {0: lambda: 20 * 30, 1: lambda: 20 + 30},
         7: {0: lambda: 10**4, 1: lambda: 4 * 10},
     },
