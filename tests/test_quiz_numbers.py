@@ -444,6 +444,7 @@ QUIZ_08 = Registry(
         "9.39": lambda: math.exp(2) + 2,
         "0.79": lambda: math.exp(2) / (math.exp(2) + 2),
         "0.11": lambda: 1 / (math.exp(2) + 2),
+        "6": lambda: 2**2 + 2**0 + 2**0,  # Q5's distractor: a softmax in base 2, 4/6
         "600": lambda: 20 * 30,  # Q6: scores computed
         "66": lambda: 100 * 0.9**4,  # Q7: 0.9^4 as a percentage
     },
@@ -452,7 +453,7 @@ QUIZ_08 = Registry(
         "000": "the thousands of 10{,}000 (Q7), written in TeX",
         "1": "settings: 1/10, a weight of 1 (Q5), one time in how many (Q7)",
         "2": "settings: the scores 2, 0, 0 (Q5), 2 + 0 + 0 + 1",
-        "4": "settings: 4-digit strings (Q7), a beam of width 4 (Q8)",
+        "4": "settings: 4-digit strings (Q7), a beam of width 4 (Q8), 2^2 in Q5's base-2 softmax",
         "9": "setting: digits 0 to 9 (Q7)",
         "10": "settings: one digit in 10, (1/10)^4, 10,000 (Q7)",
         "20": "setting: an output of 20 tokens (Q6)",
@@ -465,7 +466,11 @@ QUIZ_08 = Registry(
         "0.9": "setting: right 0.9 of the time per digit (Q7)",
     },
     answers={
-        5: {0: lambda: math.exp(2) / (math.exp(2) + 2), 1: lambda: 2 / 3, 2: lambda: 1.0},
+        5: {
+            0: lambda: math.exp(2) / (math.exp(2) + 2),
+            1: lambda: 2**2 / (2**2 + 2**0 + 2**0),
+            2: lambda: 1.0,
+        },
         6: {0: lambda: 20 * 30, 1: lambda: 20 + 30},
         7: {0: lambda: 10**4, 1: lambda: 4 * 10},
     },
