@@ -123,11 +123,14 @@ def test_chapter_7_findings_hold(data, seeds, rates):
     # the central findings, at every seed and rate checked
     for r in result.values():
         assert np.all(r["ppl"] > data["kn_5"]), report  # no network reaches the best counting model
-        assert np.all(np.abs(r["dividend"]) < 0.1), report  # memory beyond 10 characters buys little
-        assert np.all(np.abs(r["same layout"]) < 0.1), report  # ... with the layout held fixed too
+        # memory beyond 10 characters buys less than 0.1 nats per character (it may cost more:
+        # at 3e-2 the SimpleRNN twin with the state carried trained worse than the capped one)
+        assert np.all(r["dividend"] < 0.1), report
+        assert np.all(r["same layout"] < 0.1), report  # ... with the layout held fixed too
     if set(rates) != {1e-2}:
         return  # at other rates the chapter states only the findings above
     for r in result.values():
+        assert np.all(np.abs(r["dividend"]) < 0.1), report  # the chapter: "less than 0.1 ... for every run"
         assert np.all(r["ppl"] < data["add_one_best"]) and np.all(r["ppl"] < data["kn_1"]), report
         assert np.all(r["speaker"] > 0), report
     assert np.all(result["LSTM"]["dividend"] < result["SimpleRNN"]["dividend"]), report
