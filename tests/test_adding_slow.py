@@ -33,8 +33,7 @@ the baseline".
 
 Duration: 2 min 40 s for the module (the LSTM's test 49 s, the SimpleRNN's 107 s), measured once
 on 4 December 2026 on the 2-core machine under load (other books building beside it); on an idle
-machine it remains to be measured. The checks of the previous version, one Keras ``fit`` after
-another, took about as long for half the runs.
+machine it remains to be measured.
 """
 
 from __future__ import annotations
