@@ -29,7 +29,10 @@ beyond its edge": at seed 0, each model's chosen rate is where the chapter asser
 next rate beyond that edge of the grid (a step of the same ratio) gives a higher final validation
 error than the chosen one.
 
-Duration: remains to be measured (see the report of the run that last changed this file).
+Duration: 3 min 39 s for the module (all of it the training of 30 copies in three side-by-side
+runs), measured once on 4 December 2026 on the 2-core machine under load (two other books
+building beside it); on an idle machine it remains to be measured. ``pytest -rP`` shows the table
+of validation and test errors.
 """
 
 from __future__ import annotations
