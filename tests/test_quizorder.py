@@ -84,7 +84,7 @@ def test_the_position_of_the_correct_answer_gives_nothing_away():
     # Uniform positions would put a correct answer first in about 30% of these questions
     # (most have 4 answers, a few several correct ones); allow up to half.
     assert first_shown / n <= 0.5, (first_shown, n)
-    # and the correct answers are spread over the positions, not moved en bloc to another one
+    # and the correct answers are spread over the positions, not all moved to another one
     positions = [
         quizorder.permutation(name, q).index(next(j for j, a in enumerate(q["answers"]) if a["correct"]))
         for name, q in choice_questions()
