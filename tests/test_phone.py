@@ -101,3 +101,72 @@ def test_figures_are_as_wide_as_the_text_check_assumes(browser, site_url, built_
             f"{name}: figure {image['src']} is shown {image['shown']:.0f} px wide on a phone, "
             f"not {expected:.0f} px: its text is smaller than book.plots checked"
         )
+
+
+# Every display equation at the phone's width: where it is drawn, where its number is, the text
+# column (a paragraph's box), whether its box scrolls, and its font size against the text's.
+DISPLAY_EQUATIONS = """
+() => {
+  const para = document.querySelector('.bd-article p');
+  const column = para.getBoundingClientRect();
+  const text = parseFloat(getComputedStyle(para).fontSize);
+  return [...document.querySelectorAll('.bd-article mjx-container[display="true"]')].map(c => {
+    const svg = c.querySelector('svg').getBoundingClientRect();
+    const box = c.closest('div.math') || c;
+    const eqno = box.querySelector('.eqno');
+    const number = eqno ? eqno.getBoundingClientRect() : null;
+    const overlaps = number !== null && number.width > 0 && svg.left < number.right && number.left < svg.right
+      && svg.top < number.bottom && number.top < svg.bottom;
+    return {
+      where: (box.id || (c.closest('[id]') || {}).id || '') + ' ' +
+        ((c.querySelector('mjx-assistive-mml') || c).textContent || '').trim().slice(0, 50),
+      drawn: svg.width,
+      column: column.width,
+      outside: Math.max(column.left - svg.left, svg.right - column.right),
+      overlaps: overlaps,
+      overflow: Math.max(c.scrollWidth - c.clientWidth, box.scrollWidth - box.clientWidth),
+      scale: parseFloat(getComputedStyle(c).fontSize) / text,
+    };
+  });
+}
+"""
+
+
+# Chapter 7 is being rewritten elsewhere; its perplexity formula (375 px) is still one line.
+# Strict: once it fits, this marker must go.
+EQUATIONS_TO_FIX = {"chapters/07_language_model"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(strict=True, reason="a display equation still wider than a phone"),
+        )
+        if p in EQUATIONS_TO_FIX
+        else p
+        for p in PAGES
+    ],
+)
+def test_display_equations_fit_a_phone(browser, site_url, built_site, name):
+    """At 390 px every display equation is drawn inside the text column, clear of its number,
+    with nothing to scroll in its box, at the text's size or larger (a wide equation is
+    written on several aligned lines, never shrunk)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}/{name}.html", wait_until="load")
+        equations = page.evaluate(DISPLAY_EQUATIONS)
+    finally:
+        context.close()
+    too_wide = [
+        f"{e['where']!r}: {e['drawn']:.0f} px in a {e['column']:.0f} px column"
+        + (", over its number" if e["overlaps"] else "")
+        for e in equations
+        if e["outside"] > 1 or e["overflow"] > 1 or e["overlaps"]
+    ]
+    assert not too_wide, f"{name}: display equations that do not fit a phone's column: {too_wide}"
+    shrunk = [e["where"] for e in equations if e["scale"] < 0.99]
+    assert not shrunk, f"{name}: display equations drawn smaller than the text: {shrunk}"

@@ -88,6 +88,12 @@ def comparable(text: str) -> bool:
     return not re.search(r"[$<>&\\`]|\]\(", text)
 
 
+def button(wrapper, index: int):
+    """The button of the answer at ``index`` in the quiz file (the page shows the answers in the
+    build's shuffled order, book/site/quizorder.py; the loader writes each one's file index)."""
+    return wrapper.locator(f"label.MCButton[data-answer='{index}']")
+
+
 def answered(wrapper, page):
     page.wait_for_timeout(100)
     feedback = wrapper.locator(".Feedback")
@@ -215,7 +221,7 @@ def test_answers_give_their_feedback(offline_page, site_url, path, name):
         labels = wrapper.locator("label.MCButton")
         assert labels.count() == len(question["answers"])
         if wrong:
-            labels.nth(question["answers"].index(wrong[0])).click()
+            button(wrapper, question["answers"].index(wrong[0])).click()
             classes, text = answered(wrapper, page)
             assert "incorrect" in classes, f"{where}: a wrong answer was not marked incorrect"
             if comparable(wrong[0]["feedback"]):
@@ -223,7 +229,7 @@ def test_answers_give_their_feedback(offline_page, site_url, path, name):
                 assert text.startswith(plain(wrong[0]["feedback"])), (where, text)
             if "$" in wrong[0]["feedback"]:
                 assert_math_typeset(wrapper.locator(".Feedback"), f"{where}, feedback of a wrong answer")
-        labels.nth(question["answers"].index(correct[0])).click()
+        button(wrapper, question["answers"].index(correct[0])).click()
         classes, text = answered(wrapper, page)
         assert "correct" in classes, f"{where}: the correct answer was not marked correct"
         if comparable(correct[0]["feedback"]):
@@ -232,7 +238,7 @@ def test_answers_give_their_feedback(offline_page, site_url, path, name):
             assert_math_typeset(wrapper.locator(".Feedback"), f"{where}, feedback of the correct answer")
         for j, answer in enumerate(question["answers"]):
             if "$" in answer["answer"]:
-                assert_math_typeset(labels.nth(j), f"{where}, answer {j + 1}")
+                assert_math_typeset(button(wrapper, j), f"{where}, answer {j + 1}")
     assert errors == [], errors
 
 
@@ -309,7 +315,7 @@ def test_screenshot_of_an_answered_quiz(offline_page, site_url, built_site):
     first = next(i for i, q in enumerate(questions) if q["type"] != "numeric")
     wrapper = container.locator(".Quiz").nth(first)
     correct = next(j for j, a in enumerate(questions[first]["answers"]) if a["correct"])
-    wrapper.locator("label.MCButton").nth(correct).click()
+    button(wrapper, correct).click()
     page.wait_for_timeout(1000)
     shots = built_site.build / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
@@ -317,3 +323,76 @@ def test_screenshot_of_an_answered_quiz(offline_page, site_url, built_site):
     wrapper.screenshot(path=str(shots / "quiz-feedback.png"))
     container.screenshot(path=str(shots / "quiz-whole.png"))
     assert "correct" in wrapper.locator(".Feedback").get_attribute("class").split()
+
+
+def several_answer_questions(name: str) -> list[int]:
+    return [
+        i
+        for i, q in enumerate(quizzes.load(name))
+        if q["type"] != "numeric" and sum(a["correct"] for a in q["answers"]) > 1
+    ]
+
+
+MANY_CHOICE_PAGES = [(path, name) for path, name in QUIZ_PAGES if several_answer_questions(name)]
+
+
+@pytest.mark.parametrize("path, name", MANY_CHOICE_PAGES, ids=[p for p, _ in MANY_CHOICE_PAGES])
+def test_several_answers_stay_found_after_a_wrong_click(offline_page, site_url, path, name):
+    """What the introduction promises ("the feedback counts how many you have found"): a wrong click
+    keeps the correct answers already found, marked and counted (jupyterquiz 2.9.6.4 reset them to
+    [0/n]; the course patches it, book/site/quizpatch.py)."""
+    page = offline_page
+    errors = open_quiz_page(page, site_url, path)
+    questions = quizzes.load(name)
+    wrappers = page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz")
+    for i in several_answer_questions(name):
+        question, wrapper, where = questions[i], wrappers.nth(i), f"{path}, question {i + 1}"
+        correct = [j for j, a in enumerate(question["answers"]) if a["correct"]]
+        wrong = [j for j, a in enumerate(question["answers"]) if not a["correct"]]
+        n = len(correct)
+
+        def marked(j, wrapper=wrapper):
+            return button(wrapper, j).get_attribute("class").split()
+
+        button(wrapper, correct[0]).click()
+        classes, text = answered(wrapper, page)
+        assert "correct" in classes and text.endswith(f"[1/{n}]"), (where, text)
+        if not wrong:
+            continue
+        button(wrapper, wrong[0]).click()
+        classes, text = answered(wrapper, page)
+        assert "incorrect" in classes, (where, classes)
+        assert text.endswith(f"[1/{n}]"), f"{where}: a wrong click changed the count: {text!r}"
+        assert "correctButton" in marked(correct[0]), f"{where}: the answer found was cleared"
+        assert "incorrectButton" in marked(wrong[0])
+        button(wrapper, correct[1]).click()
+        classes, text = answered(wrapper, page)
+        assert "correct" in classes and text.endswith(f"[2/{n}]"), (where, text)
+        assert "incorrectButton" not in marked(wrong[0]), f"{where}: an old wrong click stays marked"
+        button(wrapper, correct[0]).click()  # again: counted once
+        assert answered(wrapper, page)[1].endswith(f"[2/{n}]"), where
+        for j in correct[2:]:
+            button(wrapper, j).click()
+        button(wrapper, wrong[-1]).click()
+        assert answered(wrapper, page)[1].endswith(f"[{n}/{n}]"), where
+        assert all("correctButton" in marked(j) for j in correct), where
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("path, name", QUIZ_PAGES, ids=IDS)
+def test_answers_are_shown_in_the_builds_order(offline_page, site_url, path, name):
+    """Each question shows its answers in book.site.quizorder's order, every button knowing its file index."""
+    from book.site import quizorder
+
+    page = offline_page
+    open_quiz_page(page, site_url, path)
+    wrappers = page.locator(f"div.course-quiz[data-quiz='{name}'] .Quiz")
+    for i, question in enumerate(quizzes.load(name)):
+        if question["type"] == "numeric":
+            continue
+        shown = (
+            wrappers.nth(i)
+            .locator("label.MCButton")
+            .evaluate_all("labels => labels.map(l => Number(l.dataset.answer))")
+        )
+        assert shown == quizorder.permutation(name, question), f"{path}, question {i + 1}"

@@ -17,10 +17,13 @@ which names ``quizzes/03_lstm_cell.json`` (relative to the book's root). At buil
   is not re-executed: the code did not change, jupyter-cache has it).
 - **rendering**: the page gets a closed ``<div class="course-quiz">`` holding the
   questions as JSON; the course's loader script (``_static/quiz/quiz.js``, jupyterquiz's
-  own JavaScript from the installed package, wrapped by ``quiz_loader.js``) renders
+  own JavaScript from the installed package with one documented patch, :mod:`book.site.quizpatch`,
+  wrapped by ``quiz_loader.js``) renders
   each such container once. The script and its stylesheet (``_static/quiz/quiz.css``:
   jupyterquiz's styles, the accessible colours of :data:`book.quizzes.COLORS`,
   ``quiz.css``) are added once to the pages that have a quiz, and only to them.
+- **order**: each choice question's answers are shown in an order shuffled at build time,
+  the same on every build (:mod:`book.site.quizorder`); the quiz file keeps its order.
 - **text**: every question, answer and feedback is rendered here, at build time, by
   :func:`book.quiztext.render` (the tokenizer the validation used too): text
   HTML-escaped, `` `code` `` as ``<code>``, ``$...$`` / ``$$...$$`` typeset
@@ -117,12 +120,13 @@ def visit_quiz_html(self, node: quiz_node) -> None:
         "role": "group",
         "aria-label": "Quiz",
     }
-    from book.site import mathrender
+    from book.site import mathrender, quizorder
 
     env = self.builder.env
     docname = self.builder.current_docname
+    # the answers in their shown order (book.site.quizorder: seeded, the same on every build)
     questions = render_questions(
-        node["questions"],
+        quizorder.displayed(node["quiz"], node["questions"]),
         lambda tex, display: mathrender.markup(env, mathrender.Formula(tex, display), docname),
     )
     self.body.append(self.starttag(node, "div", CLASS="course-quiz", **attributes))
@@ -153,12 +157,18 @@ def _merge(app, env, docnames, other) -> None:
 
 
 def jupyterquiz_sources() -> str:
-    """jupyterquiz's JavaScript modules, in the order jupyterquiz itself joins them."""
+    """jupyterquiz's JavaScript modules, in the order jupyterquiz itself joins them, with the
+    course's patch applied (:mod:`book.site.quizpatch`: several correct answers stay found)."""
     import importlib.resources
+
+    from book.site import quizpatch
 
     folder = importlib.resources.files("jupyterquiz").joinpath("js")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".js")), key=lambda f: f.name)
-    return "".join(f"// -- jupyterquiz/js/{f.name}\n{f.read_text(encoding='utf-8')}\n" for f in files)
+    return "".join(
+        f"// -- jupyterquiz/js/{f.name}\n{quizpatch.apply(f.name, f.read_text(encoding='utf-8'))}\n"
+        for f in files
+    )
 
 
 def script() -> str:

@@ -11,6 +11,8 @@
  *   </div>
  *
  * This wrapper:
+ * - writes on each answer's button its index in the quiz file (data-answer): the build
+ *   shows the answers in a shuffled order (book/site/quizorder.py);
  * - renders every container once, however often it runs (a container is marked
  *   data-rendered before it is filled; the script itself runs its body once);
  * - inserts what the build wrote: every question, answer and feedback is ready HTML
@@ -48,6 +50,22 @@
     }
   }
 
+  // The build shows each question's answers in a shuffled order (book/site/quizorder.py)
+  // and gives each answer its index in the quiz file ("source"); each answer's button
+  // keeps it as data-answer (jupyterquiz renders questions and answers in the order given).
+  function markSources(container, questions) {
+    var wrappers = container.querySelectorAll("div.Quiz");
+    for (var q = 0; q < wrappers.length && q < questions.length; q++) {
+      var buttons = wrappers[q].querySelectorAll("label.MCButton");
+      var answers = questions[q].answers || [];
+      for (var a = 0; a < buttons.length && a < answers.length; a++) {
+        if (typeof answers[a].source === "number") {
+          buttons[a].setAttribute("data-answer", String(answers[a].source));
+        }
+      }
+    }
+  }
+
   function render(container) {
     if (container.getAttribute("data-rendered")) {
       return false;
@@ -65,6 +83,7 @@
       return false;
     }
     show_questions(questions, container);
+    markSources(container, questions);
     hintSeveralAnswers(container);
     // jupyterquiz's "Type numeric answer here:" label is not tied to its input box,
     // and nothing says that Enter submits the answer.
