@@ -32,9 +32,9 @@ DOM_ELEMENTS_MAX = 6000
 #: math: before it was typeset at build time, MathJax added it in the browser (CHTML with
 #: MathML), and chapter 4 had 9,513 elements once loaded, 7,716 since (chapter 2: 8,748,
 #: then 7,366). Chapter 4, the most math, has about 6,700 in its HTML.
-#: Raised from 7,500 on 2026-12-04: chapter 9, rewritten for issue 24, measured 7,615 (3,445 of
-#: them typeset math).
-DOM_WITH_MATH_MAX = 8000
+#: Raised from 7,500 on 2026-12-04: chapter 9, rewritten for issue 24 and then given a section on
+#: computing a nonlinear recurrence in parallel, measured 8,521 (4,017 of them typeset math).
+DOM_WITH_MATH_MAX = 9000
 #: Scripts a page may load in <head> without defer/async: tiny theme and Sphinx
 #: configuration scripts the page's other scripts read (each a few KB at most).
 BLOCKING_SCRIPTS_ALLOWED = re.compile(
