@@ -23,7 +23,7 @@ JB_FLAGS  := -W -n --keep-going
 # when it changes.
 NPM_STAMP := node_modules/.stamp-package-lock
 
-.PHONY: book test test-claims test-fast setup setup-dev chromium clean serve audit lock check-lock
+.PHONY: book test test-claims test-fast screenshots setup setup-dev chromium clean serve audit lock check-lock
 
 setup: $(STAMP) $(NPM_STAMP)
 setup-dev: $(DEV_STAMP) $(NPM_STAMP)
@@ -83,6 +83,14 @@ test: $(DEV_STAMP) $(NPM_STAMP) chromium
 ## rates, the serial-versus-parallel rebuild); minutes of training each
 test-claims: $(DEV_STAMP) $(NPM_STAMP) chromium
 	$(BIN)/python -m pytest -m claims --durations=30
+
+## make screenshots: build (or update) the site, then take a full-page screenshot of every page
+## (desktop; phone in light and dark mode), the explorer and a quiz, into _build/screenshots/
+screenshots: $(DEV_STAMP) book chromium
+	BOOK_REUSE_BUILD=1 BOOK_SCREENSHOTS=1 $(BIN)/python -m pytest -m "browser and not claims" \
+	  tests/test_browser.py tests/test_phone.py tests/test_explorer_browser.py tests/test_quiz_browser.py \
+	  -k "screenshot or sideways"
+	@echo "Screenshots: $(BUILD)/screenshots/"
 
 ## make test-fast: only the fast unit tests (no build, no browser)
 test-fast: $(DEV_STAMP)

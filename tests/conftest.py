@@ -201,6 +201,13 @@ def browser():
         b.close()
 
 
+#: Full-page screenshots of every page (``_build/screenshots/``), for a person to look at:
+#: ``make screenshots`` (``BOOK_SCREENSHOTS=1``). A full-page shot of a long chapter at a
+#: phone's pixel ratio takes 2 to 5 s, so ``make test`` takes none (it checks the pages
+#: the same way either way).
+SCREENSHOTS = os.environ.get("BOOK_SCREENSHOTS") == "1"
+
+
 def is_local(url: str) -> bool:
     parsed = urlparse(url)
     return parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1",)

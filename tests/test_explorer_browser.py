@@ -203,11 +203,92 @@ def test_step_mode_plots_the_sequence(offline_page, site_url):
     drawn = plotted(page)
     c = [number(t) for t in drawn["table"]["c"]]
     assert max(c) - min(c) < 0.01, c
-    # A bad sequence says so and keeps the last plot.
+    # A bad sequence says so, and the plot and table of the previous one are gone.
     box.fill("1, two, 3")
-    assert "numbers" in plotted(page)["error"]
+    drawn = plotted(page)
+    assert "numbers" in drawn["error"]
+    assert drawn["c"] == drawn["h"] == 0 and drawn["table"]["c"] == [], drawn
+    assert "not valid" in page.locator(f"{ROOT} svg.lstm-explorer-plot title").text_content()
     assert page.locator(f"{ROOT} input[data-sequence]").get_attribute("aria-invalid") == "true"
+    # ... and a valid one draws again
+    box.fill("0.5, -1")
+    assert plotted(page)["c"] == 2
     assert errors == [], errors
+
+
+def test_step_buttons_show_one_step_at_a_time(offline_page, site_url):
+    page = offline_page
+    errors = open_explorer(page, site_url)
+    preset(page, "Start")
+    box = page.locator(f"{ROOT} input[data-sequence]")
+    box.fill("1, 0, -0.5")
+    everything = plotted(page)["table"]
+    status = page.locator(f"{ROOT} .lstm-explorer-stepstatus")
+    assert status.inner_text() == "All 3 steps shown."
+    one = page.locator(f"{ROOT} button[data-step=one]")
+    for k in (1, 2, 3):
+        # by keyboard, as a reader without a mouse would
+        one.focus()
+        page.keyboard.press("Enter")
+        drawn = plotted(page)
+        assert drawn["c"] == drawn["h"] == k, (k, drawn)
+        # the steps shown are the first k of the whole run, to the digit
+        assert drawn["table"]["c"] == everything["c"][:k] and drawn["table"]["h"] == everything["h"][:k]
+    assert status.inner_text() == "All 3 steps shown."
+    page.keyboard.press("Enter")  # after the last step: from the first again
+    assert plotted(page)["c"] == 1 and status.inner_text() == "Steps 1 to 1 of 3 shown."
+    # a slider moved in the middle of stepping: the same steps, recomputed
+    keys(page, "b_f", "ArrowRight")
+    assert plotted(page)["c"] == 1
+    page.locator(f"{ROOT} button[data-step=all]").click()
+    assert plotted(page)["c"] == 3
+    assert errors == [], errors
+
+
+def test_a_preset_caption_goes_when_a_slider_moves(offline_page, site_url):
+    page = offline_page
+    errors = open_explorer(page, site_url)
+    note = page.locator(f"{ROOT} .lstm-explorer-note")
+    preset(page, "Remember")
+    assert note.inner_text().startswith("Remember:") and note.get_attribute("data-preset") == "Remember"
+    keys(page, "b_f", "Home")  # the forget gate shut: no longer "Remember"
+    assert not note.inner_text().startswith("Remember:"), note.inner_text()
+    assert "own values" in note.inner_text() and note.get_attribute("data-preset") is None
+    assert errors == [], errors
+
+
+def test_the_readout_stays_in_view_on_a_phone(browser, site_url):
+    """At 390 px the values sit above the sliders; while the output gate's slider (the last)
+    moves, the one-line copy is on screen, below the page header, and shows the values."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.route(
+        "**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort()
+    )
+    page = context.new_page()
+    try:
+        errors = open_explorer(page, site_url)
+        keys(page, "b_o", "ArrowRight", "ArrowRight")  # focus scrolls the slider into view
+        values = page.locator(f"{ROOT} .lstm-explorer-values")
+        mini = page.locator(f"{ROOT} .lstm-explorer-mini")
+        slider = page.locator(f"{ROOT} input[data-param='b_o']").bounding_box()
+        assert 0 <= slider["y"] <= 844, slider
+        box = values.bounding_box()
+        assert box["y"] + box["height"] < 0, "the test needs the values list scrolled out of view"
+        inview = mini.bounding_box()
+        assert inview is not None and 0 <= inview["y"] and inview["y"] + inview["height"] <= 844, inview
+        header = page.evaluate(
+            "(() => { const h = document.querySelector('.bd-header'); return h ? h.getBoundingClientRect().bottom : 0; })()"
+        )
+        assert inview["y"] >= header - 1, (inview, header)  # not hidden under the header
+        _, shown, _ = read_state(page)
+        for name in VALUES:
+            assert number(mini.locator(f"[data-mini={name}]").inner_text()) == shown[name]
+        # on a desktop, where the values stay beside the sliders, the copy is not shown
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert not mini.is_visible()
+        assert errors == [], errors
+    finally:
+        context.close()
 
 
 def set_mode(page, mode: str) -> None:

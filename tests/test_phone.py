@@ -4,7 +4,7 @@ A page wider than the screen makes the reader pan sideways on every line. Anythi
 wide (a long formula, code, a table, an output) must scroll inside its own box
 (``book/site/book.css``). Checked after the quizzes have rendered and every plotly
 figure has been brought into view (they are drawn lazily), in both colour modes;
-screenshots go to ``_build/screenshots/phone/``.
+with ``make screenshots``, screenshots go to ``_build/screenshots/phone/``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from book_pages import toc_pages
-from conftest import is_local
+from conftest import SCREENSHOTS, is_local
 
 pytestmark = pytest.mark.browser
 
@@ -40,15 +40,23 @@ WIDE_ELEMENTS = """
 """
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
+#: Switches the page's colour mode as the theme's button does (and keeps it for the next load).
+SET_MODE = """
+(mode) => {
+  localStorage.setItem('mode', mode); localStorage.setItem('theme', mode);
+  document.documentElement.dataset.mode = mode; document.documentElement.dataset.theme = mode;
+}
+"""
+
+
 @pytest.mark.parametrize("name", PAGES)
-def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name, mode):
+def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name):
+    """One visit per page, checked in light mode and then in dark mode (switched in place)."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
-    context.add_init_script(
-        f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
-    )
+    context.add_init_script("localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');")
     page = context.new_page()
+    widths = {}
     try:
         page.goto(f"{site_url}/{name}.html", wait_until="load")
         page.wait_for_load_state("networkidle")
@@ -56,18 +64,26 @@ def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name, m
         for i in range(figures.count()):
             figures.nth(i).scroll_into_view_if_needed()
             figures.nth(i).locator("svg.main-svg").first.wait_for(timeout=10_000)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.wait_for_timeout(300)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        wide = page.evaluate(WIDE_ELEMENTS, PHONE["width"])
-        shots = built_site.build / "screenshots" / "phone"
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / f"{name.replace('/', '__')}-{mode}.png"), full_page=True)
+        for mode in ("light", "dark"):
+            page.evaluate(SET_MODE, mode)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.wait_for_timeout(300)
+            assert page.evaluate("document.documentElement.dataset.theme") == mode
+            widths[mode] = (
+                page.evaluate("document.documentElement.scrollWidth"),
+                page.evaluate(WIDE_ELEMENTS, PHONE["width"]),
+            )
+            if SCREENSHOTS:
+                shots = built_site.build / "screenshots" / "phone"
+                shots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shots / f"{name.replace('/', '__')}-{mode}.png"), full_page=True)
     finally:
         context.close()
-    assert width <= PHONE["width"], (
-        f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
-    )
+    for mode, (width, wide) in widths.items():
+        assert width <= PHONE["width"], (
+            f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
+        )
+    assert set(widths) == {"light", "dark"}
 
 
 # Every figure image on the phone: the width it is shown at, what its natural (desktop) width is.

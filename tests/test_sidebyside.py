@@ -43,6 +43,12 @@ BUILDERS = {
 }
 
 
+# The trainings that compare with Keras fitted alone (about 35 s in all) are in the claims
+# tier: the chapters' several seeds and learning rates are trained this way, so that they
+# match training alone is part of what makes those claims hold. The quick checks below
+# (large cell states, snapshots, refused arguments) stay in `make test`.
+@pytest.mark.slow
+@pytest.mark.claims
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_copies_match_keras_trained_alone(name):
     """Three copies, two learning rates, three seeds (including a last batch that is not full):
@@ -136,6 +142,8 @@ def test_bad_arguments_are_refused():
         train_side_by_side([relu], *data, learning_rates=1e-2, seeds=[0])
 
 
+@pytest.mark.slow
+@pytest.mark.claims
 @pytest.mark.parametrize(("kind", "carry_state"), [("LSTM", True), ("GRU", True), ("SimpleRNN", False)])
 def test_language_models_match_keras_trained_alone(kind, carry_state):
     """Chapter 7's stateful character models: two copies (two seeds, two learning rates), two

@@ -11,7 +11,11 @@
  *   sliders: input[type=range][data-param=NAME], NAME in x, h_prev, c_prev, W_g, U_g, b_g
  *            for g in f, i, c, o
  *   values:  [data-value=NAME], NAME in f, i, c_tilde, c, o, h (text, 3 decimals)
- *   step mode: svg.lstm-explorer-plot polyline[data-series=c|h] (one point per step)
+ *   step mode: svg.lstm-explorer-plot polyline[data-series=c|h] (one point per step shown),
+ *              button[data-step=one|all] (one more step / every step), .lstm-explorer-stepstatus
+ *   phone readout: .lstm-explorer-mini [data-mini=NAME] (the same values, kept in view on a
+ *                  narrow screen while the sliders below the diagram move)
+ *   preset caption: .lstm-explorer-note, data-preset=NAME while a preset's values stand
  */
 (function () {
   "use strict";
@@ -97,11 +101,33 @@
       row.appendChild(label); row.appendChild(input); row.appendChild(out);
       parent.appendChild(row);
       sliders[name] = input; shown[name] = out;
-      input.addEventListener("input", update);
+      input.addEventListener("input", function () {
+        // a value moved by hand: the preset's caption no longer describes what is shown
+        if (note.hasAttribute("data-preset")) {
+          note.textContent = "Your own values (after the preset " + note.getAttribute("data-preset") +
+            "): the caption of a preset holds only until a slider moves.";
+          note.removeAttribute("data-preset");
+        }
+        update();
+      });
     }
 
-    // --- controls
+    // --- controls (the note of the presets is made first: moving a slider changes it)
+    var note = el("p", { "class": "lstm-explorer-note", "aria-live": "polite" }, "Move a slider (arrow keys, Page Up/Down, Home/End work too) or choose a preset.");
     var controls = el("div", { "class": "lstm-explorer-controls" });
+    // on a phone the values sit above the sliders and scroll away: a one-line copy stays in view
+    // (aria-hidden: screen readers hear the values once, from the list below)
+    var mini = el("p", { "class": "lstm-explorer-mini", "aria-hidden": "true" });
+    var miniValues = {};
+    [["f", "f"], ["i", "i"], ["c_tilde", "c\u0303"], ["c", "c"], ["o", "o"], ["h", "h"]].forEach(function (r, k) {
+      if (k) { mini.appendChild(document.createTextNode(" ")); }
+      var item = el("span", { "class": "lstm-explorer-mini-item" });
+      item.appendChild(el("span", { "class": "lstm-explorer-mini-name" }, r[1] + " "));
+      miniValues[r[0]] = el("span", { "data-mini": r[0] });
+      item.appendChild(miniValues[r[0]]);
+      mini.appendChild(item);
+    });
+    controls.appendChild(mini);
     var state = el("fieldset", { "class": "lstm-explorer-group" });
     state.appendChild(el("legend", {}, "Inputs to this step"));
     STATE.forEach(function (s) { slider(state, s); });
@@ -118,7 +144,6 @@
     // --- presets
     var presets = el("div", { "class": "lstm-explorer-presets", role: "group", "aria-label": "Presets" });
     presets.appendChild(el("span", { "class": "lstm-explorer-presets-title" }, "Presets: "));
-    var note = el("p", { "class": "lstm-explorer-note", "aria-live": "polite" }, "Move a slider (arrow keys, Page Up/Down, Home/End work too) or choose a preset.");
     PRESETS.forEach(function (pr) {
       var b = el("button", { type: "button", "data-preset": pr[0] }, pr[0]);
       b.addEventListener("click", function () {
@@ -128,6 +153,7 @@
           sliders[k].value = v;
         });
         note.textContent = pr[0] + ": " + pr[1];
+        note.setAttribute("data-preset", pr[0]);
         update();
       });
       presets.appendChild(b);
@@ -173,7 +199,22 @@
     var seqError = el("p", { "class": "lstm-explorer-error", "aria-live": "polite" });
     var plot = el("svg", { viewBox: "0 0 560 245", "class": "lstm-explorer-plot", role: "img", "aria-labelledby": uid + "-ptitle" }, null, SVG);
     var table = el("table", { "class": "lstm-explorer-table" });
-    stepper.appendChild(seqLabel); stepper.appendChild(seq); stepper.appendChild(seqError); stepper.appendChild(plot);
+    // one step at a time, or every step at once
+    var shownSteps = null;  // null: every step
+    var stepButtons = el("div", { "class": "lstm-explorer-stepbuttons", role: "group", "aria-label": "Step through the sequence" });
+    var stepOne = el("button", { type: "button", "data-step": "one" }, "Next step");
+    var stepAll = el("button", { type: "button", "data-step": "all" }, "All steps");
+    var stepStatus = el("span", { "class": "lstm-explorer-stepstatus", "aria-live": "polite" });
+    stepButtons.appendChild(stepOne); stepButtons.appendChild(stepAll); stepButtons.appendChild(stepStatus);
+    stepOne.addEventListener("click", function () {
+      var xs = parseSequence();
+      if (xs === null) { return; }
+      shownSteps = (shownSteps === null || shownSteps >= xs.length) ? 1 : shownSteps + 1;
+      update();
+    });
+    stepAll.addEventListener("click", function () { shownSteps = null; update(); });
+    stepper.appendChild(seqLabel); stepper.appendChild(seq); stepper.appendChild(seqError);
+    stepper.appendChild(stepButtons); stepper.appendChild(plot);
     var tableWrap = el("div", { "class": "lstm-explorer-tablewrap", tabindex: "0", role: "region", "aria-label": "Step mode values" });
     tableWrap.appendChild(table); stepper.appendChild(tableWrap);
     seq.addEventListener("input", update);
@@ -190,22 +231,32 @@
       return p;
     }
 
-    function drawPlot(xs, p) {
+    function clearPlot(message) {
+      while (plot.firstChild) { plot.removeChild(plot.firstChild); }
+      while (table.firstChild) { table.removeChild(table.firstChild); }
+      plot.appendChild(el("title", { id: uid + "-ptitle" }, message, SVG));
+      plot.appendChild(el("text", { x: 280, y: 120, "text-anchor": "middle", "class": "lstm-explorer-label" }, message, SVG));
+    }
+
+    function drawPlot(allXs, p, k) {
+      // every step is computed (the axes hold all of them); the first k are drawn
       while (plot.firstChild) { plot.removeChild(plot.firstChild); }
       var rows = [], h = p.h_prev, c = p.c_prev;
-      xs.forEach(function (x) { var r = step(p, x, h, c); h = r.h; c = r.c; rows.push(r); });
+      allXs.forEach(function (x) { var r = step(p, x, h, c); h = r.h; c = r.c; rows.push(r); });
+      var lim = Math.max(1, Math.ceil(Math.max.apply(null, rows.map(function (r) { return Math.abs(r.c); }).concat([1]))));
+      var L = 60, R = 540, T = 14, B = 186, n = allXs.length;
+      var xs = allXs.slice(0, k);
+      rows = rows.slice(0, k);
       var cs = rows.map(function (r) { return r.c; }), hs = rows.map(function (r) { return r.h; });
-      var lim = Math.max(1, Math.ceil(Math.max.apply(null, cs.map(Math.abs).concat([1]))));
-      var L = 60, R = 540, T = 14, B = 186, n = xs.length;
       function X(t) { return L + (n > 1 ? t * (R - L) / (n - 1) : (R - L) / 2); }
       function Y(v) { return T + (lim - v) * (B - T) / (2 * lim); }
-      plot.appendChild(el("title", { id: uid + "-ptitle" }, "c_t and h_t over " + n + " steps: c = " +
+      plot.appendChild(el("title", { id: uid + "-ptitle" }, "c_t and h_t over " + (k < n ? k + " of " + n : n) + " steps: c = " +
         cs.map(function (v) { return fmt(v, 2); }).join(", ") + "; h = " + hs.map(function (v) { return fmt(v, 2); }).join(", "), SVG));
       [lim, 0, -lim].forEach(function (v) {
         plot.appendChild(el("line", { x1: L, x2: R, y1: Y(v), y2: Y(v), "class": v === 0 ? "lstm-explorer-axis" : "lstm-explorer-grid" }, null, SVG));
         plot.appendChild(el("text", { x: L - 6, y: Y(v) + 4, "text-anchor": "end", "class": "lstm-explorer-label" }, fmt(v, 0), SVG));
       });
-      xs.forEach(function (x, t) {
+      allXs.forEach(function (x, t) {
         plot.appendChild(el("text", { x: X(t), y: 210, "text-anchor": "middle", "class": "lstm-explorer-label" }, String(t + 1), SVG));
       });
       plot.appendChild(el("text", { x: (L + R) / 2, y: 240, "text-anchor": "middle", "class": "lstm-explorer-label" }, "step t", SVG));
@@ -216,8 +267,8 @@
           plot.appendChild(el(s[0] === "c" ? "circle" : "rect", s[0] === "c" ? { cx: X(t), cy: Y(v), r: 4, "class": "lstm-explorer-dot-c" } :
             { x: X(t) - 3.5, y: Y(v) - 3.5, width: 7, height: 7, "class": "lstm-explorer-dot-h" }, null, SVG));
         });
-        var last = s[1][n - 1];
-        plot.appendChild(el("text", { x: R, y: Y(last) + (s[0] === "c" ? -8 : 16), "text-anchor": "end", "class": "lstm-explorer-label lstm-explorer-strong lstm-explorer-text-" + s[0] }, s[2], SVG));
+        var last = s[1][k - 1];
+        plot.appendChild(el("text", { x: X(k - 1), y: Y(last) + (s[0] === "c" ? -8 : 16), "text-anchor": k > 1 ? "end" : "start", "class": "lstm-explorer-label lstm-explorer-strong lstm-explorer-text-" + s[0] }, s[2], SVG));
       });
       // the table: the same numbers as text
       while (table.firstChild) { table.removeChild(table.firstChild); }
@@ -247,7 +298,7 @@
       var p = params();
       Object.keys(sliders).forEach(function (k) { shown[k].textContent = fmt(p[k], 2); });
       var r = step(p, p.x, p.h_prev, p.c_prev);
-      Object.keys(values).forEach(function (k) { values[k].textContent = fmt(r[k]); });
+      Object.keys(values).forEach(function (k) { values[k].textContent = fmt(r[k]); miniValues[k].textContent = fmt(r[k]); });
       var kept = r.f * p.c_prev, written = r.i * r.c_tilde;
       tCprev.textContent = "c\u209c\u208b\u2081 = " + fmt(p.c_prev);
       tF.textContent = "f = " + fmt(r.f);
@@ -263,10 +314,15 @@
       if (xs === null) {
         seqError.textContent = "Step mode needs 1 to 20 numbers between -10 and 10, separated by commas.";
         seq.setAttribute("aria-invalid", "true");
+        // no plot of a sequence that is no longer in the box
+        clearPlot("No plot: the sequence is not valid.");
+        stepStatus.textContent = "";
       } else {
         seqError.textContent = "";
         seq.removeAttribute("aria-invalid");
-        drawPlot(xs, p);
+        var k = shownSteps === null ? xs.length : Math.min(shownSteps, xs.length);
+        drawPlot(xs, p, k);
+        stepStatus.textContent = k < xs.length ? "Steps 1 to " + k + " of " + xs.length + " shown." : "All " + xs.length + " steps shown.";
       }
     }
     update();
