@@ -406,3 +406,15 @@ def test_the_magnifier_does_not_cover_the_query(offline_page, site_url, where):
         form.wait_for(state="visible")
     found = form.evaluate(ICON_AND_TEXT)
     assert found["iconRight"] <= found["textLeft"], found
+
+
+def test_the_summary_sheet_prints_on_three_a4_pages(offline_page, site_url):
+    """The sheet says it prints on two A4 pages, with its notation table on a third (book.css)."""
+    page = offline_page
+    page.goto(f"{site_url}/summary_sheet.html", wait_until="load")
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", print_background=False)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 3, f"the summary sheet prints on {pages} A4 pages, not the 2 + 1 it says"
+    # and the last page starts with the notation table
+    assert page.evaluate("getComputedStyle(document.getElementById('notation')).breakBefore") == "page"
