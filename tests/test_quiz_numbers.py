@@ -393,9 +393,10 @@ QUIZ_06 = Registry(
     answers={
         1: {0: lambda: 1 / 12 + 1 / 12, 1: lambda: 1 / 12, 2: lambda: 2 * (1 / 12 + 1 / 12)},
         2: {0: lambda: 1 / 12, 1: lambda: 1 / 12 + 1 / 12, 2: lambda: 0.0},
-        # the wrong range: gates just short of the answer, e.g. 0.9 ** (1/75) cut to 3 decimals,
-        # which keeps 0.998 ** 75 = 0.86 < 0.9 ('close, but not enough')
-        7: {0: lambda: 0.9 ** (1 / 75), 1: lambda: math.floor(0.9 ** (1 / 75) * 1000) / 1000},
+        # the wrong range: gates just short of the answer, e.g. 0.9 ** (1/75) = 0.998596 cut to
+        # the four decimals asked for, 0.9985, which keeps 0.9985 ** 75 = 0.894 < 0.9 ('close,
+        # but not enough'; cut to 3 decimals, 0.998, it is in the same range)
+        7: {0: lambda: 0.9 ** (1 / 75), 1: lambda: math.floor(0.9 ** (1 / 75) * 10_000) / 10_000},
     },
 )
 
