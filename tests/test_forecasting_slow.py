@@ -4,12 +4,14 @@ The chapter (``chapters/05_forecasting.md``) trains three recurrent forecasters 
 ``SimpleRNN`` and LSTM of ``UNITS`` units, and the control: a ``SimpleRNN`` with about as many
 parameters as the LSTM), each at every rate of a shared grid from seed 0, keeps each model's rate
 with the lowest final validation error, and trains seeds 1 and 2 at that rate. "Three seeds are
-few, so the course's claims tests repeat the whole procedure from three other seeds": here every
-model is trained, side by side with :func:`book.sidebyside.train_side_by_side` as in the chapter,
+few, so the course's claims tests ... train the three models again, at the rates chosen here, from
+seeds the chapter does not use, and check the ranking there": here every model is trained, side by side with :func:`book.sidebyside.train_side_by_side` as in the chapter,
 at every rate of the chapter's grid from seeds 3, 4 and 5, and from seed 0 at those rates and at
 one rate beyond each edge of the grid, with the chapter's data, budget and batch size (read from
 the chapter's code cells by :mod:`chapter_settings`, so they cannot drift apart). Seed 0's runs
-recompute the chapter's choice of rates, exactly as the chapter makes it.
+recompute the chapter's choice of rates the way the chapter makes it (trained here with more
+copies side by side, so equal only up to rounding: the 20-unit ``SimpleRNN``'s two rates tie
+within a few percent in the chapter, and either choice is accepted for it).
 
 The claims of the chapter's prose, checked on seeds 3, 4 and 5, both at the chapter's chosen
 rates and at the rates the same procedure chooses when it is tuned from seed 3:
@@ -18,15 +20,17 @@ rates and at the rates the same procedure chooses when it is tuned from seed 3:
 - "The two ``SimpleRNN``s land at about the linear model's level or somewhat below it, with every
   seed": every ``SimpleRNN`` run lies between half and 1.2 times the linear model's test MSE.
 - "The LSTM is the clear winner ... even its worst seed beats the best seed of either
-  ``SimpleRNN``" (by the chapter's factor of 1.5), and the sentence naming this test: "the
-  LSTM's error stays below half of either ``SimpleRNN``'s" (checked seed by seed, and for the
-  means of the three seeds, which the chapter's "on average ... times smaller" uses).
+  ``SimpleRNN``" (by the chapter's factor of 1.5), and its error is below half of either
+  ``SimpleRNN``'s (checked seed by seed, and for the means of the three seeds, which the
+  chapter's "on average ... times smaller" uses).
 - The LSTM beats the linear model with every seed, and stays above the noise floor.
 
-And the chapter's claim about its grid: every chosen rate lies on an edge of the grid, and "the
-claims tests look one step further ... and check that every model does worse there": at seed 0,
-each model's chosen rate is where the chapter asserts it is, and the next rate beyond that edge
-of the grid (a step of the same ratio) gives a higher final validation error than the chosen one.
+And the chapter's claims about its grid: "the claims tests look one step further (a rate of about a
+third of the lower rate for the ``SimpleRNN``s, about three times the LSTM's for the LSTM) from
+seed 0, and check that every model does worse there": at seed 0, the matched ``SimpleRNN`` and the
+LSTM choose the rates the chapter asserts (the 20-unit ``SimpleRNN``'s two rates tie), and the next
+rate beyond the named edge of the grid (a step of the same ratio) gives a higher final validation
+error than the rate at that edge.
 
 Duration: 3 min 39 s for the module (all of it the training of 30 copies in three side-by-side
 runs), measured once on 4 December 2026 on the 2-core machine under load (two other books
@@ -177,20 +181,21 @@ def check_claims(test, baselines, rate):
 
 @pytest.mark.slow
 @pytest.mark.claims
-def test_the_chapter_chooses_its_rates_inside_the_grid(results):
+def test_the_chapter_chooses_its_rates_on_the_edges_of_the_grid(results):
     val, _, _ = results
     rate = chosen_rates(val, TUNING_SEED)
     report = {name: val[name][TUNING_SEED] for name in MODELS}
-    # the chapter's assertions on its choice: the SimpleRNNs at the bottom of the grid, the LSTM at its top
-    for name in SIMPLE:
-        assert rate[name] == min(GRID), report
+    # the chapter's assertions on its choice: the matched SimpleRNN at the bottom of the grid, the
+    # LSTM at its top; the 20-unit SimpleRNN's two rates within a few percent of each other (a tie)
+    assert rate["SimpleRNN, matched"] == min(GRID), report
     assert rate["LSTM"] == max(GRID), report
-    # "check that every model does worse there": one step past the chosen edge is worse
-    for name in MODELS:
-        if rate[name] == min(GRID):
-            assert val[name][TUNING_SEED][BEYOND[0]] > val[name][TUNING_SEED][rate[name]], report
-        if rate[name] == max(GRID):
-            assert val[name][TUNING_SEED][BEYOND[1]] > val[name][TUNING_SEED][rate[name]], report
+    tied = [val["SimpleRNN"][TUNING_SEED][r] for r in GRID]
+    assert abs(tied[0] - tied[1]) / min(tied) < 0.05, report
+    # "check that every model does worse there": one step past the edge the chapter names
+    # (the lower edge for the SimpleRNNs, the upper for the LSTM) is worse than that edge
+    for name in SIMPLE:
+        assert val[name][TUNING_SEED][BEYOND[0]] > val[name][TUNING_SEED][min(GRID)], report
+    assert val["LSTM"][TUNING_SEED][BEYOND[1]] > val["LSTM"][TUNING_SEED][max(GRID)], report
 
 
 @pytest.mark.slow
