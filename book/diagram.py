@@ -22,7 +22,13 @@ import matplotlib as mpl
 import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.patches import (
+    Circle,
+    Ellipse,
+    FancyArrowPatch,
+    FancyBboxPatch,
+    Patch,
+)
 
 SIGMOID_FILL = "#56B4E9"  # sky blue
 TANH_FILL = "#E69F00"  # orange
@@ -50,7 +56,11 @@ class _Canvas:
 
     def line(self, points, color=INK, lw=2.0, arrow=False, halo=False, z=2):
         xs, ys = zip(*points, strict=True)
-        effects = [pe.withStroke(linewidth=lw + 6, foreground="white")] if halo else None
+        effects = (
+            [pe.withStroke(linewidth=lw + 6, foreground="white")]
+            if halo
+            else None
+        )
         if arrow and len(points) >= 2:
             self.ax.plot(
                 xs[:-1] + (xs[-1],),
@@ -74,12 +84,31 @@ class _Canvas:
             )
             self.ax.add_patch(arrowhead)
         else:
-            self.ax.plot(xs, ys, color=color, lw=lw, solid_capstyle="butt", zorder=z, path_effects=effects)
+            self.ax.plot(
+                xs,
+                ys,
+                color=color,
+                lw=lw,
+                solid_capstyle="butt",
+                zorder=z,
+                path_effects=effects,
+            )
 
     def dot(self, x, y, color=INK):
         self.ax.add_patch(Circle((x, y), 0.09, color=color, zorder=5))
 
-    def layer(self, x, y, symbol, name, fill, outline=None, w=BOX_W, h=BOX_H, sizes=(15, 8.5)):
+    def layer(
+        self,
+        x,
+        y,
+        symbol,
+        name,
+        fill,
+        outline=None,
+        w=BOX_W,
+        h=BOX_H,
+        sizes=(15, 8.5),
+    ):
         """A layer with weights: a rounded box with its activation and, smaller, its name."""
         box = FancyBboxPatch(
             (x - w / 2, y - h / 2),
@@ -106,22 +135,68 @@ class _Canvas:
             )
             self.ax.add_patch(ring)
         self.ax.text(
-            x, y + 0.2 * h, symbol, ha="center", va="center", fontsize=sizes[0], color="black", zorder=6
+            x,
+            y + 0.2 * h,
+            symbol,
+            ha="center",
+            va="center",
+            fontsize=sizes[0],
+            color="black",
+            zorder=6,
         )
         self.ax.text(
-            x, y - 0.26 * h, name, ha="center", va="center", fontsize=sizes[1], color="black", zorder=6
+            x,
+            y - 0.26 * h,
+            name,
+            ha="center",
+            va="center",
+            fontsize=sizes[1],
+            color="black",
+            zorder=6,
         )
 
     def op(self, x, y, symbol, r=OP_R, size=16, w=None):
         """A pointwise operation without weights: a white circle (an oval ``w`` wide for a word)."""
         if w is None:
-            self.ax.add_patch(Circle((x, y), r, facecolor="white", edgecolor=INK, lw=1.4, zorder=4))
+            self.ax.add_patch(
+                Circle(
+                    (x, y),
+                    r,
+                    facecolor="white",
+                    edgecolor=INK,
+                    lw=1.4,
+                    zorder=4,
+                )
+            )
         else:
-            self.ax.add_patch(Ellipse((x, y), w, 2 * r, facecolor="white", edgecolor=INK, lw=1.4, zorder=4))
-        self.ax.text(x, y, symbol, ha="center", va="center", fontsize=size, color="black", zorder=6)
+            self.ax.add_patch(
+                Ellipse(
+                    (x, y),
+                    w,
+                    2 * r,
+                    facecolor="white",
+                    edgecolor=INK,
+                    lw=1.4,
+                    zorder=4,
+                )
+            )
+        self.ax.text(
+            x,
+            y,
+            symbol,
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="black",
+            zorder=6,
+        )
 
-    def label(self, x, y, text, size=14, ha="center", va="center", color="black"):
-        self.ax.text(x, y, text, ha=ha, va=va, fontsize=size, color=color, zorder=6)
+    def label(
+        self, x, y, text, size=14, ha="center", va="center", color="black"
+    ):
+        self.ax.text(
+            x, y, text, ha=ha, va=va, fontsize=size, color=color, zorder=6
+        )
 
     def body(self, x0, y0, x1, y1, title, size=10):
         self.ax.add_patch(
@@ -170,8 +245,18 @@ def _finish(fig, ax, xlim, ylim, handles, ncol=2, bottom=0.17, size=9.5):
 
 def _legend(shared=False, cell=False, gates=True):
     handles = [
-        Patch(facecolor=TANH_FILL, edgecolor=INK, label=r"tanh box: a layer with its own weights"),
-        Line2D([], [], color=INK, lw=2, label=r"lines join: concatenate; line forks: copy"),
+        Patch(
+            facecolor=TANH_FILL,
+            edgecolor=INK,
+            label=r"tanh box: a layer with its own weights",
+        ),
+        Line2D(
+            [],
+            [],
+            color=INK,
+            lw=2,
+            label=r"lines join: concatenate; line forks: copy",
+        ),
     ]
     if gates:
         handles[:0] = [
@@ -195,17 +280,33 @@ def _legend(shared=False, cell=False, gates=True):
             ),
         )
     if cell:
-        handles.append(Line2D([], [], color=CELL_LINE, lw=4, label="cell state $c$: the memory line"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=CELL_LINE,
+                lw=4,
+                label="cell state $c$: the memory line",
+            )
+        )
     if shared:
         handles.append(
-            Patch(facecolor="none", edgecolor=SHARED, ls="--", lw=2, label="the part a plain RNN has too")
+            Patch(
+                facecolor="none",
+                edgecolor=SHARED,
+                ls="--",
+                lw=2,
+                label="the part a plain RNN has too",
+            )
         )
     return handles
 
 
 def draw_rnn_cell():
     """Return a figure of one step of a plain RNN: ``h_t = tanh([h_{t-1}, x_t] W + b)``."""
-    fig, ax = plt.subplots(figsize=(4.6, 4.9), label="diagram of a plain RNN cell")
+    fig, ax = plt.subplots(
+        figsize=(4.6, 4.9), label="diagram of a plain RNN cell"
+    )
     d = _Canvas(ax)
     d.body(1.3, 1.0, 8.1, 6.2, "plain RNN cell", size=SMALL)
     # inputs: h_{t-1} from the left, x_t from below, joined into [h_{t-1}, x_t]
@@ -216,15 +317,37 @@ def draw_rnn_cell():
     d.label(0.0, 2.45, r"$h_{t-1}$", size=MATH, ha="left")
     d.label(3.15, -0.35, r"$x_t$", size=MATH, ha="left")
     d.label(2.95, 1.45, r"$[h_{t-1}, x_t]$", size=SMALL, ha="left")
-    d.layer(4.6, 3.9, "tanh", "layer", TANH_FILL, outline=SHARED, w=1.7, h=1.5, sizes=(SYMBOL, SMALL))
+    d.layer(
+        4.6,
+        3.9,
+        "tanh",
+        "layer",
+        TANH_FILL,
+        outline=SHARED,
+        w=1.7,
+        h=1.5,
+        sizes=(SYMBOL, SMALL),
+    )
     # output: h_t goes right (to the next step) and up (the layer's output)
-    d.line([(4.6, 4.65), (4.6, 5.1), (6.9, 5.1), (6.9, 2.0), (9.6, 2.0)], arrow=True)
+    d.line(
+        [(4.6, 4.65), (4.6, 5.1), (6.9, 5.1), (6.9, 2.0), (9.6, 2.0)],
+        arrow=True,
+    )
     d.dot(7.7, 2.0)
     d.line([(7.7, 2.0), (7.7, 7.0)], arrow=True)
     d.label(9.6, 2.45, r"$h_t$", size=MATH, ha="right")
     d.label(7.95, 6.8, r"$h_t$", size=MATH, ha="left")
     handles = _legend(shared=True, gates=False)
-    return _finish(fig, ax, (-0.1, 9.8), (-0.7, 7.2), handles, ncol=1, bottom=0.2, size=SMALL)
+    return _finish(
+        fig,
+        ax,
+        (-0.1, 9.8),
+        (-0.7, 7.2),
+        handles,
+        ncol=1,
+        bottom=0.2,
+        size=SMALL,
+    )
 
 
 def draw_lstm_cell(highlight_rnn: bool = True):
@@ -248,7 +371,9 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     # the cell state: c_{t-1} in, multiplied by f_t, added to i_t * c~_t, c_t out
     d.line([(0.0, y_cell), (x_f - r, y_cell)], color=CELL_LINE, lw=4)
     d.line([(x_f + r, y_cell), (x_c - r, y_cell)], color=CELL_LINE, lw=4)
-    d.line([(x_c + r, y_cell), (right, y_cell)], color=CELL_LINE, lw=4, arrow=True)
+    d.line(
+        [(x_c + r, y_cell), (right, y_cell)], color=CELL_LINE, lw=4, arrow=True
+    )
     d.label(0.0, y_cell + 0.55, r"$c_{t-1}$", size=MATH, ha="left")
     d.label(right, y_cell + 0.55, r"$c_t$", size=MATH, ha="right")
     d.label(13.0, y_cell + 0.5, "cell state", size=SMALL, color="#8A2F00")
@@ -261,18 +386,57 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     d.dot(x_join, y_bus)
     d.label(0.0, y_bus + 0.5, r"$h_{t-1}$", size=MATH, ha="left")
     d.label(x_join + 0.3, 0.3, r"$x_t$", size=MATH, ha="left")
-    d.label(x_join + 0.2, y_bus - 0.55, r"$[h_{t-1}, x_t]$", size=SMALL, ha="left")
+    d.label(
+        x_join + 0.2, y_bus - 0.55, r"$[h_{t-1}, x_t]$", size=SMALL, ha="left"
+    )
     for x in (x_f, x_i, x_c, x_o):
         if x != x_o:
             d.dot(x, y_bus)
         d.line([(x, y_bus), (x, y_gate - box_h / 2)], arrow=True)
 
     sizes = (SYMBOL, SMALL)
-    d.layer(x_f, y_gate, r"$\sigma$", "forget", SIGMOID_FILL, w=widths[x_f], h=box_h, sizes=sizes)
-    d.layer(x_i, y_gate, r"$\sigma$", "input", SIGMOID_FILL, w=widths[x_i], h=box_h, sizes=sizes)
+    d.layer(
+        x_f,
+        y_gate,
+        r"$\sigma$",
+        "forget",
+        SIGMOID_FILL,
+        w=widths[x_f],
+        h=box_h,
+        sizes=sizes,
+    )
+    d.layer(
+        x_i,
+        y_gate,
+        r"$\sigma$",
+        "input",
+        SIGMOID_FILL,
+        w=widths[x_i],
+        h=box_h,
+        sizes=sizes,
+    )
     shared = SHARED if highlight_rnn else None
-    d.layer(x_c, y_gate, "tanh", "candidate", TANH_FILL, outline=shared, w=widths[x_c], h=box_h, sizes=sizes)
-    d.layer(x_o, y_gate, r"$\sigma$", "output", SIGMOID_FILL, w=widths[x_o], h=box_h, sizes=sizes)
+    d.layer(
+        x_c,
+        y_gate,
+        "tanh",
+        "candidate",
+        TANH_FILL,
+        outline=shared,
+        w=widths[x_c],
+        h=box_h,
+        sizes=sizes,
+    )
+    d.layer(
+        x_o,
+        y_gate,
+        r"$\sigma$",
+        "output",
+        SIGMOID_FILL,
+        w=widths[x_o],
+        h=box_h,
+        sizes=sizes,
+    )
 
     # forget gate -> multiply the old cell state
     d.line([(x_f, top), (x_f, y_cell - r)], arrow=True)
@@ -309,7 +473,16 @@ def draw_lstm_cell(highlight_rnn: bool = True):
     d.label(right, y_bus + 0.5, r"$h_t$", size=MATH, ha="right")
     d.label(x_up - 0.25, 10.2, r"$h_t$", size=MATH, ha="right")
     handles = _legend(shared=highlight_rnn, cell=True)
-    return _finish(fig, ax, (-0.1, right + 0.2), (-0.1, 10.8), handles, ncol=1, bottom=0.3, size=SMALL)
+    return _finish(
+        fig,
+        ax,
+        (-0.1, right + 0.2),
+        (-0.1, 10.8),
+        handles,
+        ncol=1,
+        bottom=0.3,
+        size=SMALL,
+    )
 
 
 def as_svg(fig, close: bool = True):
@@ -325,9 +498,15 @@ def as_svg(fig, close: bool = True):
     from book.plots import check_figure_text
 
     buffer = io.StringIO()
-    with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": "lstm-course"}):
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    width_pt = float(re.search(r'<svg[^>]* width="([0-9.]+)pt"', buffer.getvalue()).group(1))
+    with mpl.rc_context(
+        {"svg.fonttype": "path", "svg.hashsalt": "lstm-course"}
+    ):
+        fig.savefig(
+            buffer, format="svg", bbox_inches="tight", metadata={"Date": None}
+        )
+    width_pt = float(
+        re.search(r'<svg[^>]* width="([0-9.]+)pt"', buffer.getvalue()).group(1)
+    )
     check_figure_text(fig, width_px=width_pt * 4 / 3, px_per_inch=96)
     if close:
         plt.close(fig)

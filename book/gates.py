@@ -45,7 +45,9 @@ def marker_steps(x) -> np.ndarray:
     """The steps of the two markers of each adding-problem sequence, shape ``(n, 2)``."""
     steps = np.nonzero(np.asarray(x)[:, :, 1])[1]
     if steps.size != 2 * len(x):
-        raise ValueError("every sequence must have exactly two markers (column 1 of x)")
+        raise ValueError(
+            "every sequence must have exactly two markers (column 1 of x)"
+        )
     return steps.reshape(-1, 2)
 
 
@@ -55,16 +57,19 @@ def lstm_head_weights(model):
     kernel, recurrent_kernel, bias = lstm.get_weights()
     w, b = head.get_weights()
     if w.shape != (recurrent_kernel.shape[0], 1):
-        raise ValueError(f"expected an LSTM layer and a Dense(1) head, got a head of shape {w.shape}")
+        raise ValueError(
+            f"expected an LSTM layer and a Dense(1) head, got a head of shape {w.shape}"
+        )
     return kernel, recurrent_kernel, bias, w[:, 0], float(b[0])
 
 
 def gate_statistics(model, x, y) -> GateStatistics:
-    """Run the model's LSTM in NumPy on ``x`` (adding-problem inputs) and measure its gates.
+    """Run the model's LSTM in NumPy on ``x`` (adding-problem inputs) and
+    measure its gates.
 
-    ``y`` holds the targets, shape ``(n, 1)``. The answer is the dense head applied to
-    the last hidden state; its gradient with respect to the inputs comes from
-    :func:`book.lstm.lstm_backward`.
+    ``y`` holds the targets, shape ``(n, 1)``. The answer is the dense head
+    applied to the last hidden state; its gradient with respect to the inputs
+    comes from :func:`book.lstm.lstm_backward`.
     """
     kernel, recurrent_kernel, bias, w, b = lstm_head_weights(model)
     trace = lstm_forward(x, kernel, recurrent_kernel, bias)
@@ -77,7 +82,8 @@ def gate_statistics(model, x, y) -> GateStatistics:
     n, length = trace.f.shape[:2]
     rows = np.arange(n)
     t = np.arange(length)
-    between = (t[None, :] > steps[:, :1]) & (t[None, :] <= steps[:, 1:])  # (n, T)
+    # (n, T): after the first marker, up to the second
+    between = (t[None, :] > steps[:, :1]) & (t[None, :] <= steps[:, 1:])
     marked = np.zeros((n, length), dtype=bool)
     marked[rows[:, None], steps] = True
     return GateStatistics(

@@ -105,7 +105,9 @@ def per_step_factor(norms, lag: int) -> float:
     if not 0 < lag < len(norms):
         raise ValueError(f"lag must be between 1 and {len(norms) - 1}")
     if norms[0] <= 0 or norms[lag] <= 0:
-        raise ValueError("norms must be positive to compare them on a log scale")
+        raise ValueError(
+            "norms must be positive to compare them on a log scale"
+        )
     return float((norms[lag] / norms[0]) ** (1.0 / lag))
 
 
@@ -186,8 +188,15 @@ def jacobian_product_norms(W_h, states) -> np.ndarray:
     """
     W_h = np.asarray(W_h, dtype=np.float64)
     states = np.asarray(states, dtype=np.float64)
-    if W_h.ndim != 2 or W_h.shape[0] != W_h.shape[1] or states.ndim != 2 or states.shape[1] != W_h.shape[0]:
-        raise ValueError(f"need a square W_h (n, n) and states (k, n); got {W_h.shape} and {states.shape}")
+    if (
+        W_h.ndim != 2
+        or W_h.shape[0] != W_h.shape[1]
+        or states.ndim != 2
+        or states.shape[1] != W_h.shape[0]
+    ):
+        raise ValueError(
+            f"need a square W_h (n, n) and states (k, n); got {W_h.shape} and {states.shape}"
+        )
     product = np.eye(W_h.shape[0])
     norms = []
     for h in states:
@@ -197,7 +206,13 @@ def jacobian_product_norms(W_h, states) -> np.ndarray:
 
 
 def adam_step_lengths(
-    gradients, learning_rate=1e-3, *, global_clipnorm=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7
+    gradients,
+    learning_rate=1e-3,
+    *,
+    global_clipnorm=None,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-7,
 ) -> np.ndarray:
     """Section 2.6: how far Adam moves the weights at each step of a sequence of gradients.
 

@@ -123,7 +123,10 @@ def gru_forward(x, kernel, recurrent_kernel, bias, h0=None) -> GRUTrace:
     batch, steps, _ = x.shape
     w = split_keras_weights(kernel, recurrent_kernel, bias)
     h = _initial_state(h0, "h0", batch, n_h)
-    out = {name: np.empty((batch, steps, n_h)) for name in ("h", "z", "r", "h_tilde")}
+    out = {
+        name: np.empty((batch, steps, n_h))
+        for name in ("h", "z", "r", "h_tilde")
+    }
     for t in range(steps):
         h, activations = gru_step(x[:, t], h, w)
         for name, value in {"h": h, **activations}.items():

@@ -39,15 +39,26 @@ def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def check_layer_shapes(x, kernel, recurrent_kernel, blocks: int) -> tuple[int, int]:
+def check_layer_shapes(
+    x, kernel, recurrent_kernel, blocks: int
+) -> tuple[int, int]:
     """Return ``(n_x, n_h)`` of a Keras recurrent layer whose weights hold ``blocks`` blocks of
     ``n_h`` columns (4 for the LSTM, 3 for the GRU of :mod:`book.gru`); raise ``ValueError``
     naming ``x``, ``kernel`` or ``recurrent_kernel`` if its shape is wrong."""
-    x, kernel, recurrent_kernel = np.asarray(x), np.asarray(kernel), np.asarray(recurrent_kernel)
+    x, kernel, recurrent_kernel = (
+        np.asarray(x),
+        np.asarray(kernel),
+        np.asarray(recurrent_kernel),
+    )
     if x.ndim != 3:
-        raise ValueError(f"x has shape {x.shape}; expected a 3-D array (batch, time, features)")
+        raise ValueError(
+            f"x has shape {x.shape}; expected a 3-D array (batch, time, features)"
+        )
     n_x = x.shape[2]
-    if recurrent_kernel.ndim != 2 or recurrent_kernel.shape[1] != blocks * recurrent_kernel.shape[0]:
+    if (
+        recurrent_kernel.ndim != 2
+        or recurrent_kernel.shape[1] != blocks * recurrent_kernel.shape[0]
+    ):
         raise ValueError(
             f"recurrent_kernel has shape {recurrent_kernel.shape}; expected (units, {blocks} * units)"
         )
@@ -65,7 +76,9 @@ def check_shapes(x, kernel, recurrent_kernel, bias) -> tuple[int, int]:
     n_x, n_h = check_layer_shapes(x, kernel, recurrent_kernel, blocks=4)
     bias = np.asarray(bias)
     if bias.shape != (4 * n_h,):
-        raise ValueError(f"bias has shape {bias.shape}; expected (4 * units,) = ({4 * n_h},) for {n_h} units")
+        raise ValueError(
+            f"bias has shape {bias.shape}; expected (4 * units,) = ({4 * n_h},) for {n_h} units"
+        )
     return n_x, n_h
 
 
@@ -129,7 +142,9 @@ def _initial_state(state, name, batch, n_h):
         return np.zeros((batch, n_h))
     state = np.array(state, dtype=np.float64)
     if state.shape != (batch, n_h):
-        raise ValueError(f"{name} has shape {state.shape}; expected (batch, units) = {(batch, n_h)}")
+        raise ValueError(
+            f"{name} has shape {state.shape}; expected (batch, units) = {(batch, n_h)}"
+        )
     return state
 
 
@@ -208,13 +223,23 @@ def lstm_backward(trace, kernel, recurrent_kernel, dh):
         df, di, dg = dc * c_prev, dc * g, dc * i
         dc_next = dc * f
         # through the activations, in Keras' block order i, f, c, o
-        da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1)
+        da = np.concatenate(
+            [
+                di * i * (1 - i),
+                df * f * (1 - f),
+                dg * (1 - g**2),
+                do * o * (1 - o),
+            ],
+            axis=1,
+        )
         dkernel += trace.x[:, t].T @ da
         drecurrent += h_prev.T @ da
         dbias += da.sum(axis=0)
         dx[:, t] = da @ kernel.T
         dh_next = da @ recurrent_kernel.T
-    return LSTMGradients(x=dx, kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias)
+    return LSTMGradients(
+        x=dx, kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias
+    )
 
 
 def latch_weights(sharpness=12.0, forget_bias=6.0):
@@ -240,7 +265,9 @@ def latch_weights(sharpness=12.0, forget_bias=6.0):
     return kernel, recurrent_kernel, bias
 
 
-def latch_inputs(steps=24, writes=((2, 0.9), (13, -0.7)), reads=(8, 11, 19, 22), seed=0):
+def latch_inputs(
+    steps=24, writes=((2, 0.9), (13, -0.7)), reads=(8, 11, 19, 22), seed=0
+):
     """One input sequence for :func:`latch_weights`, shape ``(1, steps, 3)``.
 
     Every step carries a random distracting value in [-1, 1]; at each step of

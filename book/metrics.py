@@ -14,5 +14,7 @@ def mse(prediction, target) -> float:
     """
     prediction, target = np.asarray(prediction), np.asarray(target)
     if prediction.shape != target.shape:
-        raise ValueError(f"prediction has shape {prediction.shape}, target {target.shape}")
+        raise ValueError(
+            f"prediction has shape {prediction.shape}, target {target.shape}"
+        )
     return float(np.mean((prediction - target) ** 2))

@@ -69,9 +69,13 @@ def _check_coefficients(a, b, h0):
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a has shape {a.shape} and b has shape {b.shape}; they must be equal")
+        raise ValueError(
+            f"a has shape {a.shape} and b has shape {b.shape}; they must be equal"
+        )
     if a.ndim != 3:
-        raise ValueError(f"a has shape {a.shape}; expected a 3-D array (batch, time, units)")
+        raise ValueError(
+            f"a has shape {a.shape}; expected a 3-D array (batch, time, units)"
+        )
     if a.shape[1] == 0:
         raise ValueError("a and b have no time steps (shape[1] == 0)")
     batch, _, units = a.shape
@@ -79,7 +83,9 @@ def _check_coefficients(a, b, h0):
         h0 = np.zeros((batch, units))
     h0 = np.asarray(h0, dtype=np.float64)
     if h0.shape != (batch, units):
-        raise ValueError(f"h0 has shape {h0.shape}; expected (batch, units) = {(batch, units)}")
+        raise ValueError(
+            f"h0 has shape {h0.shape}; expected (batch, units) = {(batch, units)}"
+        )
     return a, b, h0
 
 
@@ -101,10 +107,12 @@ def linear_recurrence_loop(a, b, h0=None, cost=None):
 
 
 def combine(earlier, later):
-    """Compose two steps ``h -> a h + b``: first ``earlier = (a1, b1)``, then ``later = (a2, b2)``.
+    """Compose two steps ``h -> a h + b``: first ``earlier = (a1, b1)``,
+    then ``later = (a2, b2)``.
 
-    ``a2 (a1 h + b1) + b2 = (a2 a1) h + (a2 b1 + b2)``: the result is again a pair ``(a, b)``.
-    Composing is associative (but not commutative: the order of the steps matters).
+    ``a2 (a1 h + b1) + b2 = (a2 a1) h + (a2 b1 + b2)``: the result is again a
+    pair ``(a, b)``. Composing is associative (but not commutative: the order
+    of the steps matters).
     """
     a1, b1 = earlier
     a2, b2 = later
@@ -112,21 +120,26 @@ def combine(earlier, later):
 
 
 def linear_recurrence_scan(a, b, h0=None, cost=None):
-    """The same states as :func:`linear_recurrence_loop`, by the doubling scan (Hillis and Steele).
+    """The same states as :func:`linear_recurrence_loop`, by the doubling scan
+    (Hillis and Steele).
 
-    After round k (shift d = 2^k), position t holds the composition of the steps
-    ``t - 2d + 1 ... t`` (or ``1 ... t`` near the start): every round combines each position
-    with the one ``d`` earlier, all positions independently. ``ceil(log2 T)`` rounds make every
-    position hold the composition of all steps up to it, ``(A_t, B_t)``, and then
-    ``h_t = A_t h0 + B_t``. With a :class:`ScanCost`, records the rounds and the combines (the
-    final application to ``h0`` counts as one more round).
+    After round k (shift d = 2^k), position t holds the composition of the
+    steps ``t - 2d + 1 ... t`` (or ``1 ... t`` near the start): every round
+    combines each position with the one ``d`` earlier, all positions
+    independently. ``ceil(log2 T)`` rounds make every position hold the
+    composition of all steps up to it, ``(A_t, B_t)``, and then
+    ``h_t = A_t h0 + B_t``. With a :class:`ScanCost`, records the rounds and
+    the combines (the final application to ``h0`` counts as one more round).
     """
     a, b, h0 = _check_coefficients(a, b, h0)
     steps = a.shape[1]
     shift = 1
     while shift < steps:
-        # every position t >= shift takes in the composition ending at t - shift
-        a_new, b_new = combine((a[:, :-shift], b[:, :-shift]), (a[:, shift:], b[:, shift:]))
+        # every position t >= shift takes in the composition ending
+        # at t - shift
+        a_new, b_new = combine(
+            (a[:, :-shift], b[:, :-shift]), (a[:, shift:], b[:, shift:])
+        )
         a = np.concatenate([a[:, :shift], a_new], axis=1)
         b = np.concatenate([b[:, :shift], b_new], axis=1)
         if cost is not None:
@@ -157,12 +170,18 @@ def linear_recurrence_blelloch(a, b, h0=None, cost=None):
         half, stride = 1 << level, 1 << (level + 1)
         right = np.arange(stride - 1, n, stride)
         pa[:, right], pb[:, right] = combine(
-            (pa[:, right - half], pb[:, right - half]), (pa[:, right], pb[:, right])
+            (pa[:, right - half], pb[:, right - half]),
+            (pa[:, right], pb[:, right]),
         )
         if cost is not None:
             cost.add_round(len(right))
-    pa[:, n - 1], pb[:, n - 1] = 1.0, 0.0  # the identity: nothing comes before the first step
-    for level in reversed(range(levels)):  # down-sweep: what comes before each subtree
+    pa[:, n - 1], pb[:, n - 1] = (
+        1.0,
+        0.0,
+    )  # the identity: nothing comes before the first step
+    for level in reversed(
+        range(levels)
+    ):  # down-sweep: what comes before each subtree
         half, stride = 1 << level, 1 << (level + 1)
         right = np.arange(stride - 1, n, stride)
         left = right - half
@@ -182,7 +201,9 @@ def linear_recurrence_blelloch(a, b, h0=None, cost=None):
 def _check_min_weights(x, kernel, bias, blocks: tuple[str, ...], name: str):
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
-        raise ValueError(f"x has shape {x.shape}; expected a 3-D array (batch, time, features)")
+        raise ValueError(
+            f"x has shape {x.shape}; expected a 3-D array (batch, time, features)"
+        )
     kernel = np.asarray(kernel, dtype=np.float64)
     bias = np.asarray(bias, dtype=np.float64)
     k = len(blocks)
@@ -257,7 +278,9 @@ def recurrence_cost(steps: int, method: str) -> ScanCost:
     """The rounds and combines ``method`` takes for ``steps`` steps (one example, one unit: the
     counts do not depend on the batch or the width), counted by running it."""
     cost = ScanCost()
-    RECURRENCES[method](np.full((1, steps, 1), 0.5), np.ones((1, steps, 1)), cost=cost)
+    RECURRENCES[method](
+        np.full((1, steps, 1), 0.5), np.ones((1, steps, 1)), cost=cost
+    )
     return cost
 
 

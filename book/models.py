@@ -135,10 +135,20 @@ def train(
     compile_model(model, learning_rate, clipnorm)
     callbacks = list(callbacks)
     if patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                patience=patience, restore_best_weights=True
+            )
+        )
     start = time.perf_counter()
     fit = model.fit(
-        x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0
+        x,
+        y,
+        validation_data=validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=callbacks,
+        verbose=0,
     )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}

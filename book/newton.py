@@ -42,14 +42,24 @@ from book.minlstm import linear_recurrence_scan
 def _check(u, w, h0):
     u = np.asarray(u, dtype=np.float64)
     if u.ndim != 3:
-        raise ValueError(f"u has shape {u.shape}; expected a 3-D array (batch, time, units)")
+        raise ValueError(
+            f"u has shape {u.shape}; expected a 3-D array (batch, time, units)"
+        )
     batch, _, units = u.shape
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (units,):
-        raise ValueError(f"w has shape {w.shape}; expected (units,) = ({units},)")
-    h0 = np.zeros((batch, units)) if h0 is None else np.asarray(h0, dtype=np.float64)
+        raise ValueError(
+            f"w has shape {w.shape}; expected (units,) = ({units},)"
+        )
+    h0 = (
+        np.zeros((batch, units))
+        if h0 is None
+        else np.asarray(h0, dtype=np.float64)
+    )
     if h0.shape != (batch, units):
-        raise ValueError(f"h0 has shape {h0.shape}; expected (batch, units) = {(batch, units)}")
+        raise ValueError(
+            f"h0 has shape {h0.shape}; expected (batch, units) = {(batch, units)}"
+        )
     return u, w, h0
 
 
@@ -81,7 +91,9 @@ def newton_iterations(u, w, h0=None, iterations=None, tol=1e-12):
     guess = np.zeros_like(u)
     history = []
     for _ in range(limit):
-        before = np.concatenate([h0[:, None, :], guess[:, :-1]], axis=1)  # g_{t-1}, g_0 = h0
+        before = np.concatenate(
+            [h0[:, None, :], guess[:, :-1]], axis=1
+        )  # g_{t-1}, g_0 = h0
         value = np.tanh(w * before + u)  # f_t(g_{t-1}), all steps at once
         jacobian = w * (1.0 - value**2)  # diagonal d f_t / d h at g_{t-1}
         new = linear_recurrence_scan(jacobian, value - jacobian * before, h0)

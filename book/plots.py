@@ -25,7 +25,15 @@ import sys
 import matplotlib as mpl
 
 # Colour-blind safe palette (Okabe-Ito), used by matplotlib and plotly figures alike.
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+PALETTE = [
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+]
 #: One colour per model across the whole course (Okabe-Ito, colour-blind safe): a model
 #: keeps its colour in every chapter and figure. Baselines that need no learning are greys.
 MODEL_COLORS = {
@@ -97,7 +105,9 @@ def use_book_style() -> None:
 
 def min_font_size(width_in: float) -> float:
     """The smallest font size (pt) that a figure whose image is ``width_in`` inches wide may use."""
-    return MIN_TEXT_PX / (min(CSS_PX_PER_INCH, PHONE_COLUMN_PX / width_in) / 72)
+    return MIN_TEXT_PX / (
+        min(CSS_PX_PER_INCH, PHONE_COLUMN_PX / width_in) / 72
+    )
 
 
 def _figure_name(fig) -> str:
@@ -114,7 +124,9 @@ def _figure_name(fig) -> str:
         words = [w for w in words if w]
         if words:
             parts.append(" / ".join(repr(w) for w in words))
-    return "figure with " + ("; ".join(parts[:4]) if parts else "no titles or axis labels")
+    return "figure with " + (
+        "; ".join(parts[:4]) if parts else "no titles or axis labels"
+    )
 
 
 def drawn_texts(fig) -> list[tuple[str, float]]:
@@ -132,7 +144,9 @@ def drawn_texts(fig) -> list[tuple[str, float]]:
             super().__init__(*args)
             self.texts = []
 
-        def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        def draw_text(
+            self, gc, x, y, s, prop, angle, ismath=False, mtext=None
+        ):
             if s.strip() and gc.get_alpha() != 0:
                 self.texts.append((s, float(prop.get_size_in_points())))
 
@@ -148,7 +162,9 @@ def drawn_texts(fig) -> list[tuple[str, float]]:
 def saved_width_in(fig) -> float:
     """The width in inches of the image that a notebook (``bbox_inches="tight"``) or
     :func:`book.diagram.as_svg` saves of ``fig``: its tight bounding box plus the padding."""
-    if not hasattr(fig.canvas, "get_renderer"):  # a closed pyplot figure keeps a bare canvas
+    if not hasattr(
+        fig.canvas, "get_renderer"
+    ):  # a closed pyplot figure keeps a bare canvas
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
@@ -170,12 +186,18 @@ def phone_text_px(
     if width_px is None:
         width_px = saved_width_in(fig) * px_per_inch
     scale = min(1.0, PHONE_COLUMN_PX / width_px)
-    sizes = [(text, float(size / 72 * px_per_inch * scale)) for text, size in drawn_texts(fig)]
+    sizes = [
+        (text, float(size / 72 * px_per_inch * scale))
+        for text, size in drawn_texts(fig)
+    ]
     return sorted(sizes, key=lambda item: item[1])
 
 
 def check_figure_text(
-    fig, width_px: float | None = None, px_per_inch: float | None = None, name: str | None = None
+    fig,
+    width_px: float | None = None,
+    px_per_inch: float | None = None,
+    name: str | None = None,
 ) -> float:
     """Raise :class:`FigureTextTooSmall` if some text of ``fig`` shows under
     :data:`MIN_TEXT_PX` CSS px on a phone; return the smallest size otherwise.
@@ -193,9 +215,13 @@ def check_figure_text(
     small = [(text, px) for text, px in sizes if px < MIN_TEXT_PX - 1e-9]
     if small:
         inches = width_px / px_per_inch
-        listed = "; ".join(f"{text!r} at {px:.1f} px" for text, px in small[:6])
+        listed = "; ".join(
+            f"{text!r} at {px:.1f} px" for text, px in small[:6]
+        )
         more = f" and {len(small) - 6} more" if len(small) > 6 else ""
-        needed = MIN_TEXT_PX / (px_per_inch * min(1.0, PHONE_COLUMN_PX / width_px) / 72)
+        needed = MIN_TEXT_PX / (
+            px_per_inch * min(1.0, PHONE_COLUMN_PX / width_px) / 72
+        )
         raise FigureTextTooSmall(
             f"{name or _figure_name(fig)}: text too small on a phone. The image is {inches:.2f} in "
             f"({width_px:.0f} CSS px) wide and shows {min(width_px, PHONE_COLUMN_PX):.0f} px wide in a "
@@ -227,11 +253,17 @@ def compact_png(data: str) -> str:
 
     raw = base64.b64decode(data)
     image = Image.open(io.BytesIO(raw))
-    palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    palette = image.quantize(
+        colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
     out = io.BytesIO()
     palette.save(out, "PNG", optimize=True)
     smaller = out.getvalue()
-    return base64.b64encode(smaller).decode("ascii") if len(smaller) < len(raw) else data
+    return (
+        base64.b64encode(smaller).decode("ascii")
+        if len(smaller) < len(raw)
+        else data
+    )
 
 
 def _png_with_check(fig):
@@ -291,9 +323,13 @@ def install_figure_check() -> None:
 
     try:  # the inline backend registers its own formatters once, when first loaded: before ours
         import matplotlib_inline.backend_inline  # noqa: F401
-    except ImportError:  # pragma: no cover - matplotlib-inline comes with ipykernel
+    except (
+        ImportError
+    ):  # pragma: no cover - matplotlib-inline comes with ipykernel
         pass
-    shell.display_formatter.formatters["image/png"].for_type(Figure, _png_with_check)
+    shell.display_formatter.formatters["image/png"].for_type(
+        Figure, _png_with_check
+    )
     if _fail_cell not in shell.events.callbacks["post_run_cell"]:
         shell.events.register("post_run_cell", _fail_cell)
 
@@ -338,7 +374,11 @@ def plotly_figure(fig, div_id: str):
     spec = json.loads(pio.to_json(fig, validate=True))
     spec["config"] = PLOTLY_CONFIG
     data = json.dumps(spec, separators=(",", ":"), sort_keys=True)
-    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    data = (
+        data.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     figure = (
         html[:start].rstrip()
         + f'<script type="application/json" class="{PLOTLY_DATA_CLASS}">{data}</script>'
@@ -352,7 +392,11 @@ def _font_sizes(node, path=""):
     if isinstance(node, dict):
         for key, value in node.items():
             where = f"{path}.{key}" if path else key
-            if key == "size" and path.endswith("font") and isinstance(value, (int, float)):
+            if (
+                key == "size"
+                and path.endswith("font")
+                and isinstance(value, (int, float))
+            ):
                 yield path, value
             else:
                 yield from _font_sizes(value, where)
@@ -369,7 +413,15 @@ def check_plotly_text(fig, name: str = "plotly figure") -> None:
     narrower, its text does not shrink. So every font size it sets must be large enough.
     """
     spec = fig.to_dict()
-    small = [(where, size) for where, size in _font_sizes(spec) if size < MIN_TEXT_PX]
+    small = [
+        (where, size)
+        for where, size in _font_sizes(spec)
+        if size < MIN_TEXT_PX
+    ]
     if small:
-        listed = "; ".join(f"{where} = {size:g} px" for where, size in small[:6])
-        raise FigureTextTooSmall(f"{name}: text too small: {listed} (at least {MIN_TEXT_PX:g} px needed)")
+        listed = "; ".join(
+            f"{where} = {size:g} px" for where, size in small[:6]
+        )
+        raise FigureTextTooSmall(
+            f"{name}: text too small: {listed} (at least {MIN_TEXT_PX:g} px needed)"
+        )

@@ -97,7 +97,9 @@ TEX_COMMANDS = frozenset(
 )
 #: TeX control symbols (a backslash and one character): spaces, a line break, and the
 #: characters TeX would otherwise read as markup, written literally.
-TEX_SYMBOLS = frozenset({",", ";", "!", " ", "\\", "{", "}", "$", "%", "_", "&", "#", "|"})
+TEX_SYMBOLS = frozenset(
+    {",", ";", "!", " ", "\\", "{", "}", "$", "%", "_", "&", "#", "|"}
+)
 #: Environments (``\begin{...}``) a quiz formula may use: those of the quizzes and chapters.
 TEX_ENVIRONMENTS = frozenset({"aligned", "cases", "pmatrix", "split"})
 #: Characters of a formula besides letters, digits and spaces. Not: ``%`` (a TeX comment
@@ -119,9 +121,13 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 #: Characters that end a link target: the target of a link is given up there.
 _URL_STOP = frozenset(" \t\r\n\"'<>`\\()[]{}")
 #: Bidirectional-text controls: they can make a quiz read differently from what it says.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_BIDI = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 #: Words starting with "on" followed by "=" that are English, not event attributes.
-_NOT_EVENTS = frozenset({"once", "ones", "only", "onset", "onto", "onward", "onwards"})
+_NOT_EVENTS = frozenset(
+    {"once", "ones", "only", "onset", "onto", "onward", "onwards"}
+)
 
 
 class QuizTextError(ValueError):
@@ -163,7 +169,9 @@ def _math_end(text: str, start: int, display: bool) -> int:
                 return i
             if i + 1 < n and text[i + 1] == "$":
                 return i
-            raise QuizTextError(f"has a single $ inside $$...$$ (at character {i + 1})")
+            raise QuizTextError(
+                f"has a single $ inside $$...$$ (at character {i + 1})"
+            )
         i += 1
     return -1
 
@@ -238,7 +246,9 @@ def tokens(text: str) -> list[Token]:
                     f"has a ` (at character {i + 1}) that opens a code span no ` closes on the same line"
                 )
             if j == i + 1:
-                raise QuizTextError(f"has an empty code span `` (at character {i + 1})")
+                raise QuizTextError(
+                    f"has an empty code span `` (at character {i + 1})"
+                )
             flush(i)
             out.append(Token("code", text[i + 1 : j], i))
             i = j + 1
@@ -255,7 +265,9 @@ def tokens(text: str) -> list[Token]:
                 )
             tex = text[begin:end]
             if not tex.strip():
-                raise QuizTextError(f"has an empty formula (at character {i + 1})")
+                raise QuizTextError(
+                    f"has an empty formula (at character {i + 1})"
+                )
             flush(i)
             out.append(Token("display" if display else "math", tex, i))
             i = end + (2 if display else 1)
@@ -295,7 +307,11 @@ def formulas(text) -> list[tuple[str, bool]]:
         found = tokens(text)
     except QuizTextError:
         return []
-    return [(t.value, t.kind == "display") for t in found if t.kind in ("math", "display")]
+    return [
+        (t.value, t.kind == "display")
+        for t in found
+        if t.kind in ("math", "display")
+    ]
 
 
 # --------------------------------------------------------------------------- checks
@@ -317,7 +333,10 @@ def string_problem(text: str) -> str | None:
                 f"contains the invisible bidirectional-text control U+{code:04X} (at character {i + 1}): "
                 "it can make the text read differently from what it says"
             )
-        if (unicodedata.category(c) == "Cc" and c not in "\n\t") or code in (0xFFFE, 0xFFFF):
+        if (unicodedata.category(c) == "Cc" and c not in "\n\t") or code in (
+            0xFFFE,
+            0xFFFF,
+        ):
             return f"contains the control character U+{code:04X} (at character {i + 1})"
     return None
 
@@ -374,7 +393,12 @@ def tex_problem(tex: str) -> str | None:
             depth -= 1
             if depth < 0:
                 return "has a } that closes no {"
-        elif not (c.isalnum() or c.isspace() or c in TEX_PUNCTUATION or _math_symbol(c)):
+        elif not (
+            c.isalnum()
+            or c.isspace()
+            or c in TEX_PUNCTUATION
+            or _math_symbol(c)
+        ):
             return f"has the character {c!r} in a formula (not allowed in a quiz's TeX)"
         i += 1
     if depth:
@@ -401,11 +425,19 @@ def _event_attribute(text: str) -> str | None:
             while j < n and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             word = text[i:j]
-            if word.lower().startswith("on") and len(word) >= 5 and word.isalpha():
+            if (
+                word.lower().startswith("on")
+                and len(word) >= 5
+                and word.isalpha()
+            ):
                 k = j
                 while k < n and text[k] in " \t\n":
                     k += 1
-                if k < n and text[k] == "=" and word.lower() not in _NOT_EVENTS:
+                if (
+                    k < n
+                    and text[k] == "="
+                    and word.lower() not in _NOT_EVENTS
+                ):
                     return text[i : k + 1]
             i = j
         else:
@@ -424,7 +456,12 @@ def _tag(text: str) -> str | None:
         nxt = text[at + 1 : at + 2]
         if nxt and (nxt.isascii() and nxt.isalpha() or nxt in "/!?"):
             end = at + 1
-            while end < len(text) and end < at + 13 and not text[end].isspace() and text[end] != ">":
+            while (
+                end < len(text)
+                and end < at + 13
+                and not text[end].isspace()
+                and text[end] != ">"
+            ):
                 end += 1
             return text[at:end]
         at = text.find("<", at + 1)
@@ -439,7 +476,9 @@ def link_problem(target: str) -> str | None:
     colon = plain.find(":")
     scheme = plain[:colon] if colon > 0 else ""
     looks_like_scheme = (
-        bool(scheme) and scheme[0].isalpha() and all(c.isalnum() or c in "+.-" for c in scheme)
+        bool(scheme)
+        and scheme[0].isalpha()
+        and all(c.isalnum() or c in "+.-" for c in scheme)
     )
     if any(c in _URL_STOP or ord(c) < 32 or ord(c) == 127 for c in plain) or (
         looks_like_scheme and scheme.lower() not in SAFE_SCHEMES
@@ -491,7 +530,9 @@ def text_problems(text: str, *, code: bool = False) -> list[str]:
                 )
             event = _event_attribute(piece.value)
             if event:
-                problems.append(f"contains an HTML event attribute ({event!r}): quiz text is plain text")
+                problems.append(
+                    f"contains an HTML event attribute ({event!r}): quiz text is plain text"
+                )
             emphasis = None if code else _EMPHASIS.search(piece.value)
             if emphasis:
                 problems.append(
@@ -502,7 +543,12 @@ def text_problems(text: str, *, code: bool = False) -> list[str]:
             if at >= 0:
                 # what jupyterquiz's own link syntax would take as the target (up to a ")")
                 rest = piece.value[at + 2 : at + 302]
-                target = rest[: min((rest.find(c) for c in ")\n" if c in rest), default=len(rest))]
+                target = rest[
+                    : min(
+                        (rest.find(c) for c in ")\n" if c in rest),
+                        default=len(rest),
+                    )
+                ]
                 problems.append(
                     link_problem(target)
                     or "has something that looks like a link but is not one: a link is [text](target), the "
@@ -512,8 +558,12 @@ def text_problems(text: str, *, code: bool = False) -> list[str]:
             why = link_problem(piece.value)
             if why:
                 problems.append(why)
-            if piece.kind == "link" and (_tag(piece.label) or _event_attribute(piece.label)):
-                problems.append(f"has markup in the text of a link ({piece.label!r})")
+            if piece.kind == "link" and (
+                _tag(piece.label) or _event_attribute(piece.label)
+            ):
+                problems.append(
+                    f"has markup in the text of a link ({piece.label!r})"
+                )
         elif piece.kind in ("math", "display"):
             why = tex_problem(piece.value)
             if why:
@@ -554,10 +604,19 @@ def _character_reference(text: str, i: int) -> int:
     if body.startswith("#"):
         digits = body[1:]
         try:
-            code = int(digits[1:], 16) if digits[:1] in ("x", "X") else int(digits, 10)
+            code = (
+                int(digits[1:], 16)
+                if digits[:1] in ("x", "X")
+                else int(digits, 10)
+            )
         except ValueError:
             return -1
-        if not digits or code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        if (
+            not digits
+            or code == 0
+            or code > 0x10FFFF
+            or 0xD800 <= code <= 0xDFFF
+        ):
             return -1
         return end + 1
     return end + 1 if f"{body};" in html.entities.html5 else -1
@@ -612,7 +671,12 @@ def render(text: str, typeset: Callable[[str, bool], str]) -> str:
 def inert(markup: str) -> str:
     """Typeset markup with ``$``, ``[``, ``]`` and backticks as character references
     (``jaxify`` would read them as maths or links)."""
-    return markup.replace("$", "&#36;").replace("[", "&#91;").replace("]", "&#93;").replace("`", "&#96;")
+    return (
+        markup.replace("$", "&#36;")
+        .replace("[", "&#91;")
+        .replace("]", "&#93;")
+        .replace("`", "&#96;")
+    )
 
 
 def render_code(text: str) -> str:
@@ -632,7 +696,9 @@ def texts(questions) -> Iterator[str]:
                     yield answer[key]
 
 
-def render_questions(questions, typeset: Callable[[str, bool], str]) -> list[dict]:
+def render_questions(
+    questions, typeset: Callable[[str, bool], str]
+) -> list[dict]:
     """A copy of validated ``questions`` whose text fields are HTML (:func:`render`) and whose
     ``code`` fields are escaped; ``typeset(tex, display)`` gives a formula's markup."""
 
@@ -648,7 +714,10 @@ def render_questions(questions, typeset: Callable[[str, bool], str]) -> list[dic
     rendered = []
     for question in questions:
         copy = fields(question, QUESTION_TEXT_FIELDS)
-        copy["answers"] = [fields(answer, ANSWER_TEXT_FIELDS) for answer in question.get("answers", [])]
+        copy["answers"] = [
+            fields(answer, ANSWER_TEXT_FIELDS)
+            for answer in question.get("answers", [])
+        ]
         rendered.append(copy)
     return rendered
 
@@ -656,4 +725,8 @@ def render_questions(questions, typeset: Callable[[str, bool], str]) -> list[dic
 def notebook_typeset(tex: str, display: bool) -> str:
     """A formula for a notebook's own MathJax: ``\\(...\\)`` or ``\\[...\\]`` around the escaped TeX
     (:func:`book.quizzes.show`; the site typesets at build time instead)."""
-    return ("\\[" if display else "\\(") + escape(tex) + ("\\]" if display else "\\)")
+    return (
+        ("\\[" if display else "\\(")
+        + escape(tex)
+        + ("\\]" if display else "\\)")
+    )

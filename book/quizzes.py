@@ -126,8 +126,14 @@ def _count(items: Any, ref: str) -> int:
     if not isinstance(items, list):
         return 0
     if ref.endswith("/correct"):
-        return sum(1 for a in items if isinstance(a, dict) and a.get("correct") is True)
-    return sum(1 for a in items if isinstance(a, dict) and a.get("type") == "default")
+        return sum(
+            1
+            for a in items
+            if isinstance(a, dict) and a.get("correct") is True
+        )
+    return sum(
+        1 for a in items if isinstance(a, dict) and a.get("type") == "default"
+    )
 
 
 def _problems_of(error) -> list[Problem]:
@@ -144,15 +150,26 @@ def _problems_of(error) -> list[Problem]:
 
     if keyword == "required":
         missing = [
-            name for name in error.validator_value if isinstance(instance, dict) and name not in instance
+            name
+            for name in error.validator_value
+            if isinstance(instance, dict) and name not in instance
         ]
         prefix = [*path[1:]] if question is not None else path
-        return [Problem(question, _field([*prefix, name]), "is required but missing") for name in missing]
+        return [
+            Problem(
+                question, _field([*prefix, name]), "is required but missing"
+            )
+            for name in missing
+        ]
     if keyword == "additionalProperties":
         allowed = sorted(sub.get("properties", {}))
         prefix = [*path[1:]] if question is not None else path
         return [
-            Problem(question, _field([*prefix, name]), f"unknown field (allowed here: {', '.join(allowed)})")
+            Problem(
+                question,
+                _field([*prefix, name]),
+                f"unknown field (allowed here: {', '.join(allowed)})",
+            )
             for name in instance
             if name not in allowed
         ]
@@ -202,15 +219,29 @@ def _extra_checks(questions: list) -> list[Problem]:
             ]
             codes.append((f"answers[{a_index}].code", answer.get("code")))
             rng = answer.get("range")
-            if answer.get("type") == "range" and isinstance(rng, list) and len(rng) == 2 and rng[0] >= rng[1]:
+            if (
+                answer.get("type") == "range"
+                and isinstance(rng, list)
+                and len(rng) == 2
+                and rng[0] >= rng[1]
+            ):
                 problems.append(
                     Problem(
-                        q_index, f"answers[{a_index}].range", f"must be [lo, hi] with lo < hi (got {rng!r})"
+                        q_index,
+                        f"answers[{a_index}].range",
+                        f"must be [lo, hi] with lo < hi (got {rng!r})",
                     )
                 )
-        for field, text, code in [*((f, t, False) for f, t in texts), *((f, t, True) for f, t in codes)]:
+        for field, text, code in [
+            *((f, t, False) for f, t in texts),
+            *((f, t, True) for f, t in codes),
+        ]:
             # one message per field, the first: the one to fix first
-            why = markup_problem(text, code=code) if isinstance(text, str) else None
+            why = (
+                markup_problem(text, code=code)
+                if isinstance(text, str)
+                else None
+            )
             if why:
                 problems.append(Problem(q_index, field, why))
     return problems
@@ -241,10 +272,14 @@ def _parse_float(text: str) -> float:
 
 
 def _parse_int(text: str) -> int:
-    if len(text) > 20:  # also spares int() its quadratic conversion of a huge literal
+    if (
+        len(text) > 20
+    ):  # also spares int() its quadratic conversion of a huge literal
         return _BigInteger(text[:20] + "...", 0)
     value = int(text)
-    return value if abs(value) <= MAX_SAFE_INTEGER else _BigInteger(text, value)
+    return (
+        value if abs(value) <= MAX_SAFE_INTEGER else _BigInteger(text, value)
+    )
 
 
 def _parse_constant(name: str) -> float:
@@ -261,7 +296,13 @@ def _value_problems(data: Any) -> list[Problem]:
         question = path[0] + 1 if path and isinstance(path[0], int) else None
         field = _field(path[1:] if question is not None else path)
         if depth > MAX_DEPTH:
-            problems.append(Problem(question, field, f"is nested more than {MAX_DEPTH} levels deep"))
+            problems.append(
+                Problem(
+                    question,
+                    field,
+                    f"is nested more than {MAX_DEPTH} levels deep",
+                )
+            )
             continue
         if isinstance(value, str):
             why = quiztext.string_problem(value)
@@ -291,9 +332,17 @@ def _value_problems(data: Any) -> list[Problem]:
                 )
         elif isinstance(value, dict):
             for key, item in value.items():
-                why = quiztext.string_problem(key) if isinstance(key, str) else None
+                why = (
+                    quiztext.string_problem(key)
+                    if isinstance(key, str)
+                    else None
+                )
                 if why:
-                    problems.append(Problem(question, field, f"has a field name that {why}"))
+                    problems.append(
+                        Problem(
+                            question, field, f"has a field name that {why}"
+                        )
+                    )
                     continue
                 stack.append((item, [*path, key], depth + 1))
         elif isinstance(value, list):
@@ -309,7 +358,10 @@ def validate(questions: Any, file: str = "<quiz>") -> list[dict]:
         for error in _validator().iter_errors(questions):
             for problem in _problems_of(error):
                 # one message per field: the first (the most basic) is the one to fix first
-                if not any((p.question, p.field) == (problem.question, problem.field) for p in problems):
+                if not any(
+                    (p.question, p.field) == (problem.question, problem.field)
+                    for p in problems
+                ):
                     problems.append(problem)
     if not problems:
         problems = _extra_checks(questions)
@@ -359,12 +411,16 @@ def quiz_path(name: str, quizzes: Path = QUIZZES) -> Path:
 def display_name(path: Path, root: Path = ROOT) -> str:
     """``quizzes/03_lstm_cell.json`` when ``path`` is inside ``root``, else the path as given."""
     try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        return (
+            Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        )
     except ValueError:
         return str(path)
 
 
-def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = None) -> list[dict]:
+def load(
+    quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = None
+) -> list[dict]:
     """Read and validate one quiz; raise :class:`QuizError` naming the file, question and field.
 
     ``quiz`` is a quiz name (``'03_lstm_cell'``, looked up in ``quizzes``, the
@@ -376,7 +432,13 @@ def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = N
         if not _NAME.match(quiz):
             raise QuizError(
                 quiz,
-                [Problem(None, "", "is not a quiz name (letters, digits, '_' and '-', as in 03_lstm_cell)")],
+                [
+                    Problem(
+                        None,
+                        "",
+                        "is not a quiz name (letters, digits, '_' and '-', as in 03_lstm_cell)",
+                    )
+                ],
             )
         quiz = quiz_path(quiz, Path(quizzes) if quizzes else QUIZZES)
     path = Path(quiz)
@@ -385,33 +447,62 @@ def load(quiz: str | Path, *, quizzes: Path | None = None, root: Path | None = N
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise QuizError(
-                file, [Problem(None, "", f"is {size:,} bytes: a quiz file is at most {MAX_BYTES:,} bytes")]
+                file,
+                [
+                    Problem(
+                        None,
+                        "",
+                        f"is {size:,} bytes: a quiz file is at most {MAX_BYTES:,} bytes",
+                    )
+                ],
             )
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise QuizError(file, [Problem(None, "", "no such quiz file")]) from None
+        raise QuizError(
+            file, [Problem(None, "", "no such quiz file")]
+        ) from None
     except OSError as err:
-        raise QuizError(file, [Problem(None, "", f"cannot be read ({err})")]) from None
+        raise QuizError(
+            file, [Problem(None, "", f"cannot be read ({err})")]
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise QuizError(
             file,
-            [Problem(None, "", f"is not valid UTF-8 (byte {err.start}: {err.reason}); save it as UTF-8")],
+            [
+                Problem(
+                    None,
+                    "",
+                    f"is not valid UTF-8 (byte {err.start}: {err.reason}); save it as UTF-8",
+                )
+            ],
         ) from None
     deep = depth_problem(text)
     if deep:
         raise QuizError(file, [Problem(None, "", deep)])
     try:
         data = json.loads(
-            text, parse_constant=_parse_constant, parse_float=_parse_float, parse_int=_parse_int
+            text,
+            parse_constant=_parse_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
         )
     except json.JSONDecodeError as err:
         raise QuizError(
-            file, [Problem(None, "", f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")]
+            file,
+            [
+                Problem(
+                    None,
+                    "",
+                    f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})",
+                )
+            ],
         ) from None
     except (ValueError, RecursionError) as err:
-        raise QuizError(file, [Problem(None, "", f"is not valid JSON ({err})")]) from None
+        raise QuizError(
+            file, [Problem(None, "", f"is not valid JSON ({err})")]
+        ) from None
     return validate(data, file)
 
 
@@ -432,7 +523,10 @@ def show(name: str, **kwargs):
     kwargs.setdefault("colors", COLORS)
     kwargs.setdefault("shuffle_answers", False)
     # the same HTML as on the site (book.quiztext), with the maths left to the notebook's MathJax
-    display_quiz(quiztext.render_questions(load(name), quiztext.notebook_typeset), **kwargs)
+    display_quiz(
+        quiztext.render_questions(load(name), quiztext.notebook_typeset),
+        **kwargs,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

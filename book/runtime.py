@@ -132,7 +132,9 @@ def _block_slow_optional_modules() -> None:
     import sys
 
     for name in _BLOCKED_MODULES:
-        sys.modules.setdefault(name, None)  # None in sys.modules: ImportError on import
+        sys.modules.setdefault(
+            name, None
+        )  # None in sys.modules: ImportError on import
 
 
 def setup(seed: int = SEED, *, tensorflow: bool = True) -> None:
@@ -170,7 +172,9 @@ def check_memory(budget_mb: float = MEMORY_BUDGET_MB) -> float:
     the build's execution cache, which the tests read); an ``AssertionError``
     makes the cell, hence the build, fail.
     """
-    peak = round(peak_memory_mb(), 1)  # measured before importing anything more
+    peak = round(
+        peak_memory_mb(), 1
+    )  # measured before importing anything more
     from myst_nb import glue
 
     glue("kernel_peak_memory_mb", peak, display=False)

@@ -51,7 +51,11 @@ def vocab_size(n_digits: int) -> int:
 
 
 def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or value < 1
+    ):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
@@ -63,34 +67,41 @@ def beam_search(
     beam_width: int,
     max_length: int,
 ) -> list[tuple[tuple[int, ...], float]]:
-    """The ``beam_width`` most probable outputs that a left-to-right search keeps.
+    """The ``beam_width`` most probable outputs that a left-to-right
+    search keeps.
 
-    ``log_probs(prefix)`` returns the log-probabilities (a 1-D array over the vocabulary) of the
-    token that follows ``prefix``, a tuple of token ids that begins with ``start``. A
-    hypothesis is finished when it emits ``end`` or holds ``max_length`` tokens. At every step
-    each unfinished hypothesis of the beam is extended by every token, and of these extensions
-    and the finished hypotheses only the ``beam_width`` with the highest score stay; the search
-    ends when every hypothesis in the beam is finished. Ties are broken in favour of the
-    hypothesis that came first (an earlier hypothesis of the beam, then the smaller token id),
-    so that ``beam_width=1`` is exactly greedy decoding with ``np.argmax``. A beam at least as
-    wide as the number of possible outputs never discards one: the search is then exact.
+    ``log_probs(prefix)`` returns the log-probabilities (a 1-D array over the
+    vocabulary) of the token that follows ``prefix``, a tuple of token ids that
+    begins with ``start``. A hypothesis is finished when it emits ``end`` or
+    holds ``max_length`` tokens. At every step each unfinished hypothesis of
+    the beam is extended by every token, and of these extensions and the
+    finished hypotheses only the ``beam_width`` with the highest score stay;
+    the search ends when every hypothesis in the beam is finished. Ties are
+    broken in favour of the hypothesis that came first (an earlier hypothesis
+    of the beam, then the smaller token id), so that ``beam_width=1`` is
+    exactly greedy decoding with ``np.argmax``. A beam at least as wide as the
+    number of possible outputs never discards one: the search is then exact.
 
-    Returns a list of ``(tokens, score)``, best first: ``tokens`` excludes ``start`` (and
-    includes ``end`` when it was emitted), ``score`` is the sum of the log-probabilities of the
-    tokens. Raises ``ValueError`` for a width or length that is not a positive integer, for
-    ``start == end``, and for ``log_probs`` output that is not a 1-D array of log-probabilities
-    with an entry for ``end``.
+    Returns a list of ``(tokens, score)``, best first: ``tokens`` excludes
+    ``start`` (and includes ``end`` when it was emitted), ``score`` is the sum
+    of the log-probabilities of the tokens. Raises ``ValueError`` for a width
+    or length that is not a positive integer, for ``start == end``, and for
+    ``log_probs`` output that is not a 1-D array of log-probabilities with an
+    entry for ``end``.
     """
     beam_width = _check_count(beam_width, "beam_width")
     max_length = _check_count(max_length, "max_length")
     if start == end:
-        raise ValueError(f"start and end must be different tokens, both are {start!r}")
-    # the beam: hypotheses (tokens after start, finished) and their scores, best first
+        raise ValueError(
+            f"start and end must be different tokens, both are {start!r}"
+        )
+    # the beam: hypotheses (tokens after start, finished) and their
+    # scores, best first
     beam: list[tuple[tuple[int, ...], bool]] = [((), False)]
     scores = np.zeros(1)
     while not all(finished for _, finished in beam):
-        # every candidate: a finished hypothesis, or an unfinished one extended by one token,
-        # in the order (hypothesis of the beam, token id)
+        # every candidate: a finished hypothesis, or an unfinished one extended
+        # by one token, in the order (hypothesis of the beam, token id)
         parts, origin = [], []
         for k, (tokens, finished) in enumerate(beam):
             if finished:
@@ -101,7 +112,8 @@ def beam_search(
                 parts.append(scores[k] + values)
                 origin.extend((k, token) for token in range(len(values)))
         candidates = np.concatenate(parts)
-        keep = np.argsort(-candidates, kind="stable")[:beam_width]  # stable: ties keep that order
+        # stable: ties keep that order
+        keep = np.argsort(-candidates, kind="stable")[:beam_width]
         new_beam = []
         for index in keep:
             k, token = origin[index]
@@ -111,7 +123,10 @@ def beam_search(
                 finished = token == end or len(tokens) == max_length
             new_beam.append((tokens, finished))
         beam, scores = new_beam, candidates[keep]
-    return [(tokens, float(score)) for (tokens, _), score in zip(beam, scores, strict=True)]
+    return [
+        (tokens, float(score))
+        for (tokens, _), score in zip(beam, scores, strict=True)
+    ]
 
 
 def _checked_log_probs(log_probs, prefix, end):
@@ -190,7 +205,11 @@ class ReversalData:
 
 
 def reversal_data(
-    n: int, lengths: Sequence[int], n_digits: int = 10, seed: int = 0, pad_to: int | None = None
+    n: int,
+    lengths: Sequence[int],
+    n_digits: int = 10,
+    seed: int = 0,
+    pad_to: int | None = None,
 ):
     """``n`` random strings of digits, each with a length drawn uniformly from ``lengths``,
     and their reverses (:class:`ReversalData`); reproducible from ``seed``.
@@ -199,15 +218,21 @@ def reversal_data(
     """
     lengths = [int(length) for length in lengths]
     if n < 1 or not lengths or min(lengths) < 1:
-        raise ValueError(f"need n >= 1 and lengths >= 1, got n={n}, lengths={lengths}")
+        raise ValueError(
+            f"need n >= 1 and lengths >= 1, got n={n}, lengths={lengths}"
+        )
     if not 1 <= n_digits:
         raise ValueError(f"n_digits must be at least 1, got {n_digits}")
     width = max(lengths) if pad_to is None else int(pad_to)
     if width < max(lengths):
-        raise ValueError(f"pad_to={pad_to} is shorter than the longest string ({max(lengths)})")
+        raise ValueError(
+            f"pad_to={pad_to} is shorter than the longest string ({max(lengths)})"
+        )
     rng = np.random.default_rng(seed)
     size = rng.choice(lengths, size=n)
-    digits = rng.integers(0, n_digits, size=(n, width)) + 1  # token ids of the digits
+    digits = (
+        rng.integers(0, n_digits, size=(n, width)) + 1
+    )  # token ids of the digits
     position = np.arange(width)
     source = np.where(position < size[:, None], digits, PAD)
     reversed_ = np.zeros_like(source)
@@ -221,7 +246,12 @@ def reversal_data(
     target[np.arange(n), size] = end_token(n_digits)
     weights = (target != PAD).astype(np.float32)
     return ReversalData(
-        source.astype(np.int64), size.astype(np.int64), decoder_input, target, weights, n_digits
+        source.astype(np.int64),
+        size.astype(np.int64),
+        decoder_input,
+        target,
+        weights,
+        n_digits,
     )
 
 
@@ -237,33 +267,61 @@ def digits_text(tokens, n_digits: int = 10) -> str:
 
 
 def seq2seq_model(
-    n_digits: int, units: int, embed_dim: int = 16, *, attention: bool, name: str | None = None
+    n_digits: int,
+    units: int,
+    embed_dim: int = 16,
+    *,
+    attention: bool,
+    name: str | None = None,
 ):
-    """An LSTM encoder-decoder for teacher forcing: inputs ``[source, decoder_input]``, output
-    the logits of the next token at every decoder step, shape (batch, steps, vocabulary).
+    """An LSTM encoder-decoder for teacher forcing: inputs
+    ``[source, decoder_input]``, output the logits of the next token at every
+    decoder step, shape (batch, steps, vocabulary).
 
-    The encoder reads the embedded source (padding masked) and hands its final ``[h, c]`` to
-    the decoder as its initial state. Without attention the decoder's output ``h_t`` goes to
-    the read-out layer; with ``attention=True``, the read-out sees ``[h_t, a_t]``, where ``a_t``
-    is the dot-product attention of ``h_t`` over the encoder's outputs (``keras.layers.Attention``).
+    The encoder reads the embedded source (padding masked) and hands its final
+    ``[h, c]`` to the decoder as its initial state. Without attention the
+    decoder's output ``h_t`` goes to the read-out layer; with
+    ``attention=True``, the read-out sees ``[h_t, a_t]``, where ``a_t`` is the
+    dot-product attention of ``h_t`` over the encoder's outputs
+    (``keras.layers.Attention``).
     """
     keras = import_tensorflow()[1]
     layers = keras.layers
     vocabulary = vocab_size(n_digits)
     source = keras.Input(shape=(None,), dtype="int32", name="source")
-    decoder_input = keras.Input(shape=(None,), dtype="int32", name="decoder_input")
-    x = layers.Embedding(vocabulary, embed_dim, mask_zero=True, name="source_embedding")(source)
-    encoder_outputs, h, c = layers.LSTM(units, return_sequences=True, return_state=True, name="encoder")(x)
-    y = layers.Embedding(vocabulary, embed_dim, mask_zero=True, name="target_embedding")(decoder_input)
-    decoder_outputs = layers.LSTM(units, return_sequences=True, name="decoder")(y, initial_state=[h, c])
+    decoder_input = keras.Input(
+        shape=(None,), dtype="int32", name="decoder_input"
+    )
+    x = layers.Embedding(
+        vocabulary, embed_dim, mask_zero=True, name="source_embedding"
+    )(source)
+    encoder_outputs, h, c = layers.LSTM(
+        units, return_sequences=True, return_state=True, name="encoder"
+    )(x)
+    y = layers.Embedding(
+        vocabulary, embed_dim, mask_zero=True, name="target_embedding"
+    )(decoder_input)
+    decoder_outputs = layers.LSTM(
+        units, return_sequences=True, name="decoder"
+    )(y, initial_state=[h, c])
     if attention:
-        context = layers.Attention(name="attention")([decoder_outputs, encoder_outputs])
-        decoder_outputs = layers.Concatenate(name="with_context")([decoder_outputs, context])
+        context = layers.Attention(name="attention")(
+            [decoder_outputs, encoder_outputs]
+        )
+        decoder_outputs = layers.Concatenate(name="with_context")(
+            [decoder_outputs, context]
+        )
     logits = layers.Dense(vocabulary, name="readout")(decoder_outputs)
-    return keras.Model([source, decoder_input], logits, name=name or ("attention" if attention else "plain"))
+    return keras.Model(
+        [source, decoder_input],
+        logits,
+        name=name or ("attention" if attention else "plain"),
+    )
 
 
-def compile_seq2seq(model, learning_rate=3e-3, clipnorm=1.0, steps_per_execution=32):
+def compile_seq2seq(
+    model, learning_rate=3e-3, clipnorm=1.0, steps_per_execution=32
+):
     """Adam with the whole gradient clipped to norm ``clipnorm``, and the cross-entropy of the
     next token (from logits); padding positions get weight 0 through ``sample_weight``.
 
@@ -273,7 +331,9 @@ def compile_seq2seq(model, learning_rate=3e-3, clipnorm=1.0, steps_per_execution
     """
     keras = import_tensorflow()[1]
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm),
+        optimizer=keras.optimizers.Adam(
+            learning_rate, global_clipnorm=clipnorm
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=[],
         steps_per_execution=steps_per_execution,
@@ -281,8 +341,17 @@ def compile_seq2seq(model, learning_rate=3e-3, clipnorm=1.0, steps_per_execution
     return model
 
 
-def fit_seq2seq(model, data: ReversalData, *, epochs, batch_size, learning_rate=3e-3, clipnorm=1.0):
-    """Compile and train ``model`` with teacher forcing on ``data``; return the loss per epoch."""
+def fit_seq2seq(
+    model,
+    data: ReversalData,
+    *,
+    epochs,
+    batch_size,
+    learning_rate=3e-3,
+    clipnorm=1.0,
+):
+    """Compile and train ``model`` with teacher forcing on ``data``; return the
+    loss per epoch."""
     compile_seq2seq(model, learning_rate, clipnorm)
     history = model.fit(
         [data.source, data.decoder_input],
@@ -309,8 +378,9 @@ def log_softmax(z, axis=-1):
 def attention_weights(query, keys, mask=None):
     """Dot-product attention weights: ``softmax_j(query . keys_j)``.
 
-    ``query`` (batch, units), ``keys`` (batch, positions, units), ``mask`` (batch, positions),
-    True where a position may be attended to. Returns (batch, positions), rows summing to 1.
+    ``query`` (batch, units), ``keys`` (batch, positions, units), ``mask``
+    (batch, positions), True where a position may be attended to. Returns
+    (batch, positions), rows summing to 1.
     """
     scores = np.einsum("ik,ijk->ij", query, keys)
     if mask is not None:
@@ -329,13 +399,30 @@ class NumpySeq2Seq:
     def __init__(self, model, n_digits: int):
         self.n_digits = n_digits
         self.start, self.end = start_token(n_digits), end_token(n_digits)
-        self.attention = any(layer.name == "attention" for layer in model.layers)
-        self.source_embedding = model.get_layer("source_embedding").get_weights()[0].astype(np.float64)
-        self.target_embedding = model.get_layer("target_embedding").get_weights()[0].astype(np.float64)
-        self.encoder = split_keras_weights(*model.get_layer("encoder").get_weights())
-        self.decoder = split_keras_weights(*model.get_layer("decoder").get_weights())
+        self.attention = any(
+            layer.name == "attention" for layer in model.layers
+        )
+        self.source_embedding = (
+            model.get_layer("source_embedding")
+            .get_weights()[0]
+            .astype(np.float64)
+        )
+        self.target_embedding = (
+            model.get_layer("target_embedding")
+            .get_weights()[0]
+            .astype(np.float64)
+        )
+        self.encoder = split_keras_weights(
+            *model.get_layer("encoder").get_weights()
+        )
+        self.decoder = split_keras_weights(
+            *model.get_layer("decoder").get_weights()
+        )
         kernel, bias = model.get_layer("readout").get_weights()
-        self.readout_kernel, self.readout_bias = kernel.astype(np.float64), bias.astype(np.float64)
+        self.readout_kernel, self.readout_bias = (
+            kernel.astype(np.float64),
+            bias.astype(np.float64),
+        )
 
     def encode(self, source):
         """Run the encoder over ``source`` (batch, steps), every row of the same length (no
@@ -352,14 +439,24 @@ class NumpySeq2Seq:
         return outputs, h, c
 
     def step(self, token, h, c, encoder_outputs):
-        """One decoder step: feed ``token`` (batch,), return the log-probabilities of the next
-        token (batch, vocabulary), the new ``(h, c)`` and the attention weights (or None)."""
-        h, c, _ = lstm_step(self.target_embedding[np.asarray(token)], h, c, *self.decoder)
+        """One decoder step: feed ``token`` (batch,), return the
+        log-probabilities of the next token (batch, vocabulary), the new
+        ``(h, c)`` and the attention weights (or None)."""
+        h, c, _ = lstm_step(
+            self.target_embedding[np.asarray(token)], h, c, *self.decoder
+        )
         features, weights = h, None
         if self.attention:
             weights = attention_weights(h, encoder_outputs)
-            features = np.concatenate([h, np.einsum("ij,ijk->ik", weights, encoder_outputs)], axis=1)
-        return log_softmax(features @ self.readout_kernel + self.readout_bias), h, c, weights
+            features = np.concatenate(
+                [h, np.einsum("ij,ijk->ik", weights, encoder_outputs)], axis=1
+            )
+        return (
+            log_softmax(features @ self.readout_kernel + self.readout_bias),
+            h,
+            c,
+            weights,
+        )
 
     def teacher_forced(self, source, decoder_input):
         """Log-probabilities at every decoder step when the true previous tokens are fed, shape
@@ -367,7 +464,9 @@ class NumpySeq2Seq:
         encoder_outputs, h, c = self.encode(source)
         out = []
         for t in range(np.shape(decoder_input)[1]):
-            log_p, h, c, _ = self.step(np.asarray(decoder_input)[:, t], h, c, encoder_outputs)
+            log_p, h, c, _ = self.step(
+                np.asarray(decoder_input)[:, t], h, c, encoder_outputs
+            )
             out.append(log_p)
         return np.stack(out, axis=1)
 
@@ -393,7 +492,11 @@ class NumpySeq2Seq:
         is_end = tokens == self.end
         after_end = np.cumsum(is_end, axis=1) - is_end > 0
         scores = np.where(after_end, 0.0, chosen).sum(axis=1)
-        return tokens, scores, (np.stack(weights, axis=1) if self.attention else None)
+        return (
+            tokens,
+            scores,
+            (np.stack(weights, axis=1) if self.attention else None),
+        )
 
     def log_probs_function(self, source):
         """``log_probs(prefix)`` for :func:`beam_search` on one source (1-D, no padding).
@@ -412,7 +515,9 @@ class NumpySeq2Seq:
             else:
                 log_probs(prefix[:-1])
                 state = cache[prefix[:-1]][1]
-            log_p, h_new, c_new, _ = self.step(np.array([prefix[-1]]), *state, encoder_outputs)
+            log_p, h_new, c_new, _ = self.step(
+                np.array([prefix[-1]]), *state, encoder_outputs
+            )
             cache[prefix] = (log_p[0], (h_new, c_new))
             return log_p[0]
 
@@ -450,7 +555,10 @@ def score_outputs(outputs, data: ReversalData):
         truth = tuple(int(t) for t in data.target[row, : length + 1])
         exact[row] = output == truth
         shown = output[:length]
-        per_symbol[row] = sum(a == b for a, b in zip(shown, truth[:length], strict=False)) / length
+        per_symbol[row] = (
+            sum(a == b for a, b in zip(shown, truth[:length], strict=False))
+            / length
+        )
     return exact, per_symbol
 
 
@@ -463,9 +571,14 @@ def search_errors(greedy_scores, truth_scores, exact):
     could find it); a **model error** one where the model itself prefers the wrong output (no
     search can fix it). Returns two boolean arrays.
     """
-    greedy_scores, truth_scores = np.asarray(greedy_scores), np.asarray(truth_scores)
+    greedy_scores, truth_scores = (
+        np.asarray(greedy_scores),
+        np.asarray(truth_scores),
+    )
     wrong = ~np.asarray(exact, dtype=bool)
-    return wrong & (truth_scores > greedy_scores), wrong & (truth_scores <= greedy_scores)
+    return wrong & (truth_scores > greedy_scores), wrong & (
+        truth_scores <= greedy_scores
+    )
 
 
 def alignment_hits(weights, length):
@@ -504,19 +617,36 @@ class Decoded:
     weights: list | None
 
 
-def decode(numpy_model: NumpySeq2Seq, data: ReversalData, extra: int = 3) -> Decoded:
+def decode(
+    numpy_model: NumpySeq2Seq, data: ReversalData, extra: int = 3
+) -> Decoded:
     """Decode every pair of ``data`` greedily (up to ``extra`` tokens more than its string has,
     ``END`` included) and with teacher forcing; strings of each length go through as a batch."""
     n, width = len(data), data.source.shape[1]
-    outputs, weights = [None] * n, ([None] * n if numpy_model.attention else None)
+    outputs, weights = (
+        [None] * n,
+        ([None] * n if numpy_model.attention else None),
+    )
     output_scores, truth_scores = np.zeros(n), np.zeros(n)
-    forced_hits, free_hits = np.zeros((n, width), dtype=bool), np.zeros((n, width), dtype=bool)
+    forced_hits, free_hits = (
+        np.zeros((n, width), dtype=bool),
+        np.zeros((n, width), dtype=bool),
+    )
     for length in np.unique(data.lengths):
         rows = np.flatnonzero(data.lengths == length)
-        source, target = data.source[rows, :length], data.target[rows, : length + 1]
-        log_p = numpy_model.teacher_forced(source, data.decoder_input[rows, : length + 1])
-        truth_scores[rows] = np.take_along_axis(log_p, target[:, :, None], axis=2)[:, :, 0].sum(axis=1)
-        forced_hits[rows, :length] = log_p[:, :length].argmax(axis=2) == target[:, :length]
+        source, target = (
+            data.source[rows, :length],
+            data.target[rows, : length + 1],
+        )
+        log_p = numpy_model.teacher_forced(
+            source, data.decoder_input[rows, : length + 1]
+        )
+        truth_scores[rows] = np.take_along_axis(
+            log_p, target[:, :, None], axis=2
+        )[:, :, 0].sum(axis=1)
+        forced_hits[rows, :length] = (
+            log_p[:, :length].argmax(axis=2) == target[:, :length]
+        )
         tokens, scores, w = numpy_model.greedy(source, length + extra)
         output_scores[rows] = scores
         free_hits[rows, :length] = tokens[:, :length] == target[:, :length]
@@ -542,4 +672,7 @@ def decode(numpy_model: NumpySeq2Seq, data: ReversalData, extra: int = 3) -> Dec
 def by_length(values, lengths):
     """The mean of ``values`` for each distinct length: ``{length: mean}``, lengths in order."""
     values, lengths = np.asarray(values, dtype=np.float64), np.asarray(lengths)
-    return {int(length): float(values[lengths == length].mean()) for length in np.unique(lengths)}
+    return {
+        int(length): float(values[lengths == length].mean())
+        for length in np.unique(lengths)
+    }

@@ -31,7 +31,9 @@ def encode_text(tokens, vocabulary=None):
     if vocabulary is None:
         vocabulary = sorted(set(tokens))
     index = {token: i for i, token in enumerate(vocabulary)}
-    return np.array([index[token] for token in tokens], dtype=np.int64), list(vocabulary)
+    return np.array([index[token] for token in tokens], dtype=np.int64), list(
+        vocabulary
+    )
 
 
 def one_hot_dna(sequence: str) -> np.ndarray:
@@ -45,7 +47,9 @@ def one_hot_dna(sequence: str) -> np.ndarray:
     return out
 
 
-def noisy_sine(n_steps: int, period: float = 25.0, noise: float = 0.2, seed: int = 0) -> np.ndarray:
+def noisy_sine(
+    n_steps: int, period: float = 25.0, noise: float = 0.2, seed: int = 0
+) -> np.ndarray:
     """A sine wave of the given period (in steps) plus Gaussian noise: a toy time series."""
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps)
@@ -56,7 +60,9 @@ def autocorrelation(series, lag: int = 1) -> float:
     """Correlation between the series and itself shifted by ``lag`` steps (1 = perfectly predictable trend)."""
     series = np.asarray(series, dtype=np.float64)
     if not 0 < lag < len(series) - 1:
-        raise ValueError("lag must be at least 1 and leave two pairs to correlate")
+        raise ValueError(
+            "lag must be at least 1 and leave two pairs to correlate"
+        )
     return float(np.corrcoef(series[:-lag], series[lag:])[0, 1])
 
 
@@ -76,7 +82,9 @@ class BagOfValues:
     v: np.ndarray  # (hidden,)
 
     @classmethod
-    def random(cls, features: int, hidden: int = 8, seed: int = 0) -> BagOfValues:
+    def random(
+        cls, features: int, hidden: int = 8, seed: int = 0
+    ) -> BagOfValues:
         rng = np.random.default_rng(seed)
         return cls(
             W=rng.normal(size=(hidden, features)),
@@ -88,7 +96,9 @@ class BagOfValues:
         x = np.asarray(sequence, dtype=np.float64)
         if x.ndim == 1:  # a sequence of scalars
             x = x[:, None]
-        hidden = np.maximum(x @ self.W.T + self.b, 0.0)  # (T, hidden), one row per element
+        hidden = np.maximum(
+            x @ self.W.T + self.b, 0.0
+        )  # (T, hidden), one row per element
         return float(np.mean(hidden, axis=0) @ self.v)
 
 

@@ -81,13 +81,17 @@ def _plain(layer, attributes):
 def _gate_order(units):
     """Columns that turn Keras' gate blocks (i, f, c, o) into BlockLSTM's (i, c, f, o), and back."""
     u = units
-    return np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]  # swapping two blocks: its own inverse
+    return np.r_[
+        0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u
+    ]  # swapping two blocks: its own inverse
 
 
 def _lstm_to_block(kernel, recurrent_kernel, bias):
     """Keras' LSTM weights as BlockLSTM's ``w`` (input rows, then recurrent rows) and ``b``."""
     order = _gate_order(recurrent_kernel.shape[0])
-    return np.concatenate([kernel, recurrent_kernel], axis=0)[:, order], bias[order]
+    return np.concatenate([kernel, recurrent_kernel], axis=0)[:, order], bias[
+        order
+    ]
 
 
 def _block_to_lstm(w, b, n_inputs):
@@ -97,7 +101,12 @@ def _block_to_lstm(w, b, n_inputs):
     return w[:n_inputs], w[n_inputs:], b
 
 
-_RECURRENT_SETTINGS = {"use_bias": True, "go_backwards": False, "dropout": 0, "recurrent_dropout": 0}
+_RECURRENT_SETTINGS = {
+    "use_bias": True,
+    "go_backwards": False,
+    "dropout": 0,
+    "recurrent_dropout": 0,
+}
 
 
 def _stack_layers(models):
@@ -110,7 +119,9 @@ def _stack_layers(models):
     for position, layer in enumerate(first.layers):
         peers = [m.layers[position] for m in models]
         if any(type(p) is not type(layer) for p in peers) or any(
-            [w.shape for w in p.get_weights()] != [w.shape for w in layer.get_weights()] for p in peers
+            [w.shape for w in p.get_weights()]
+            != [w.shape for w in layer.get_weights()]
+            for p in peers
         ):
             raise ValueError(
                 f"the models differ at layer {position} ({layer.name!r}): they must have the same shape"
@@ -118,7 +129,9 @@ def _stack_layers(models):
         weights = [p.get_weights() for p in peers]
 
         def stacked(values=weights):
-            return [tf.Variable(np.stack(w)) for w in zip(*values, strict=True)]
+            return [
+                tf.Variable(np.stack(w)) for w in zip(*values, strict=True)
+            ]
 
         if isinstance(layer, keras.layers.Flatten):
             layers.append(_Layer("flatten", []))
@@ -130,19 +143,37 @@ def _stack_layers(models):
             layers.append(_Layer("embedding", stacked()))
         elif isinstance(layer, keras.layers.SimpleRNN):
             _plain(layer, {"activation": "tanh", **_RECURRENT_SETTINGS})
-            layers.append(_Layer("simple", stacked(), layer.return_sequences, layer.units))
+            layers.append(
+                _Layer(
+                    "simple", stacked(), layer.return_sequences, layer.units
+                )
+            )
         elif isinstance(layer, keras.layers.GRU):
             _plain(
                 layer,
                 {"activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": True,
                  **_RECURRENT_SETTINGS},
             )  # fmt: skip
-            layers.append(_Layer("gru", stacked(), layer.return_sequences, layer.units))
+            layers.append(
+                _Layer("gru", stacked(), layer.return_sequences, layer.units)
+            )
         elif isinstance(layer, keras.layers.LSTM):
-            _plain(layer, {"activation": "tanh", "recurrent_activation": "sigmoid", **_RECURRENT_SETTINGS})
+            _plain(
+                layer,
+                {
+                    "activation": "tanh",
+                    "recurrent_activation": "sigmoid",
+                    **_RECURRENT_SETTINGS,
+                },
+            )
             blocks = [_lstm_to_block(*w) for w in weights]
             layers.append(
-                _Layer("lstm", stacked([list(b) for b in blocks]), layer.return_sequences, layer.units)
+                _Layer(
+                    "lstm",
+                    stacked([list(b) for b in blocks]),
+                    layer.return_sequences,
+                    layer.units,
+                )
             )
         else:
             raise ValueError(
@@ -159,7 +190,9 @@ def _zero_states(layers, k, batch):
     for layer in layers:
         if layer.recurrent:
             count = 2 if layer.kind == "lstm" else 1
-            states.append(tuple(tf.zeros([k, batch, layer.units]) for _ in range(count)))
+            states.append(
+                tuple(tf.zeros([k, batch, layer.units]) for _ in range(count))
+            )
     return states
 
 
@@ -180,23 +213,34 @@ def _forward(layers, x, states=None):
     finals = []
     h = x
     if layers[0].kind != "embedding":
-        h = tf.transpose(x, [0, 2, 1, 3])  # time-major within each copy: (K, steps, batch, features)
+        h = tf.transpose(
+            x, [0, 2, 1, 3]
+        )  # time-major within each copy: (K, steps, batch, features)
     sequence = True  # whether h still has a time axis
     for layer in layers:
         if layer.kind == "embedding":
             (table,) = layer.weights
             h = tf.transpose(tf.gather(table, x, batch_dims=1), [0, 2, 1, 3])
         elif layer.kind == "flatten":
-            h = tf.reshape(tf.transpose(h, [0, 2, 1, 3]), [k, tf.shape(h)[2], -1])
+            h = tf.reshape(
+                tf.transpose(h, [0, 2, 1, 3]), [k, tf.shape(h)[2], -1]
+            )
             sequence = False
         elif layer.kind == "dense":
             kernel, bias = layer.weights
             if sequence:
-                h = tf.einsum("ktbd,kdo->ktbo", h, kernel) + bias[:, None, None, :]
+                h = (
+                    tf.einsum("ktbd,kdo->ktbo", h, kernel)
+                    + bias[:, None, None, :]
+                )
             else:
                 h = tf.einsum("kbd,kdo->kbo", h, kernel) + bias[:, None, :]
         else:
-            run = {"lstm": _lstm_copies, "simple": _simple_rnn_copies, "gru": _gru_copies}[layer.kind]
+            run = {
+                "lstm": _lstm_copies,
+                "simple": _simple_rnn_copies,
+                "gru": _gru_copies,
+            }[layer.kind]
             h, final = run(h, *layer.weights, layer.units, states.pop(0))
             finals.append(final)
             if not layer.return_sequences:
@@ -239,14 +283,18 @@ def _loop(x, step, initial):
     copies at once; return every ``h`` (``(K, steps, batch, units)``) and the last one."""
     tf = import_tensorflow()[0]
     steps = tf.shape(x)[1]
-    inputs = tf.TensorArray(x.dtype, size=steps).unstack(tf.transpose(x, [1, 0, 2, 3]))
+    inputs = tf.TensorArray(x.dtype, size=steps).unstack(
+        tf.transpose(x, [1, 0, 2, 3])
+    )
     outputs = tf.TensorArray(x.dtype, size=steps)
 
     def body(t, h, outputs):
         h = step(inputs.read(t), h)
         return t + 1, h, outputs.write(t, h)
 
-    _, h, outputs = tf.while_loop(lambda t, *_: t < steps, body, (0, initial, outputs))
+    _, h, outputs = tf.while_loop(
+        lambda t, *_: t < steps, body, (0, initial, outputs)
+    )
     return tf.transpose(outputs.stack(), [1, 0, 2, 3]), h
 
 
@@ -254,7 +302,11 @@ def _simple_rnn_copies(x, kernel, recurrent_kernel, bias, units, state):
     """All copies' ``SimpleRNN`` layers: ``h_t = tanh(x_t W + b + h_{t-1} U)``, as Keras computes it."""
     tf = import_tensorflow()[0]
     projected = tf.einsum("ktbd,kdu->ktbu", x, kernel) + bias[:, None, None, :]
-    outputs, h = _loop(projected, lambda xt, h: tf.tanh(xt + tf.matmul(h, recurrent_kernel)), state[0])
+    outputs, h = _loop(
+        projected,
+        lambda xt, h: tf.tanh(xt + tf.matmul(h, recurrent_kernel)),
+        state[0],
+    )
     return outputs, (h,)
 
 
@@ -266,7 +318,9 @@ def _gru_copies(x, kernel, recurrent_kernel, bias, units, state):
     ``b`` and ``c`` as its two rows (the notation of chapter 9, :mod:`book.gru`).
     """
     tf = import_tensorflow()[0]
-    projected = tf.einsum("ktbd,kdg->ktbg", x, kernel) + bias[:, None, None, 0, :]
+    projected = (
+        tf.einsum("ktbd,kdg->ktbg", x, kernel) + bias[:, None, None, 0, :]
+    )
     recurrent_bias = bias[:, None, 1, :]
 
     def step(xt, h):
@@ -290,8 +344,12 @@ def _squared_errors(layers, x, y):
 def _char_losses(layers, x, y, states):
     """Each copy's cross-entropy (nats) at every character, ``(K, batch, steps)``, and the last states."""
     tf = import_tensorflow()[0]
-    logits, finals = _forward(layers, x, states)  # (K, steps, batch, vocabulary)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.transpose(y, [0, 2, 1]), logits=logits)
+    logits, finals = _forward(
+        layers, x, states
+    )  # (K, steps, batch, vocabulary)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.transpose(y, [0, 2, 1]), logits=logits
+    )
     return tf.transpose(losses, [0, 2, 1]), finals
 
 
@@ -310,19 +368,30 @@ class _Adam:
     def apply(self, grads):
         tf = import_tensorflow()[0]
 
-        def per_copy(vector, like):  # (K,) -> broadcastable against a variable of shape (K, ...)
+        def per_copy(
+            vector, like
+        ):  # (K,) -> broadcastable against a variable of shape (K, ...)
             return tf.reshape(vector, [-1] + [1] * (len(like.shape) - 1))
 
-        grads = [tf.convert_to_tensor(g) for g in grads]  # an embedding's gradient comes as slices
+        grads = [
+            tf.convert_to_tensor(g) for g in grads
+        ]  # an embedding's gradient comes as slices
         # each copy's whole gradient, clipped to norm `clipnorm` on its own
         norms = tf.sqrt(
-            tf.add_n([tf.reduce_sum(tf.reshape(g, [g.shape[0], -1]) ** 2, axis=1) for g in grads])
+            tf.add_n(
+                [
+                    tf.reduce_sum(tf.reshape(g, [g.shape[0], -1]) ** 2, axis=1)
+                    for g in grads
+                ]
+            )
         )
         scale = self.clipnorm / tf.maximum(norms, self.clipnorm)
         self.iterations.assign_add(1.0)
         t = self.iterations
         alpha = self.rates * tf.sqrt(1 - BETA_2**t) / (1 - BETA_1**t)
-        for v, g, m, s in zip(self.variables, grads, self.moments, self.squares, strict=True):
+        for v, g, m, s in zip(
+            self.variables, grads, self.moments, self.squares, strict=True
+        ):
             g = g * per_copy(scale, g)
             m.assign_add((g - m) * (1 - BETA_1))
             s.assign_add((tf.square(g) - s) * (1 - BETA_2))
@@ -353,7 +422,8 @@ def _evaluate(evaluate, x, y, k, chunk=1000):
     for start in range(0, len(x), chunk):
         xb, yb = x[start : start + chunk], y[start : start + chunk]
         losses = evaluate(
-            tf.constant(np.broadcast_to(xb, (k, *xb.shape))), tf.constant(np.broadcast_to(yb, (k, *yb.shape)))
+            tf.constant(np.broadcast_to(xb, (k, *xb.shape))),
+            tf.constant(np.broadcast_to(yb, (k, *yb.shape))),
         )
         total += losses.numpy().astype(np.float64) * len(xb)
     return total / len(x)
@@ -376,7 +446,9 @@ def _check_models(models, learning_rates):
     models = list(models)
     if not models:
         raise ValueError("no models to train")
-    rates = np.broadcast_to(np.asarray(learning_rates, dtype=np.float64), (len(models),))
+    rates = np.broadcast_to(
+        np.asarray(learning_rates, dtype=np.float64), (len(models),)
+    )
     if np.any(rates <= 0):
         raise ValueError(f"learning rates must be positive: {learning_rates}")
     return models, rates
@@ -422,7 +494,9 @@ def train_side_by_side(
         raise ValueError(f"{k} models need {k} seeds, got {len(seeds)}")
     x, y = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
     if len(x) != len(y):
-        raise ValueError(f"x and y have different lengths: {len(x)} and {len(y)}")
+        raise ValueError(
+            f"x and y have different lengths: {len(x)} and {len(y)}"
+        )
     x_val, y_val = (np.asarray(a, dtype=np.float32) for a in validation)
     layers = _stack_layers(models)
     step = _make_step(layers, rates, clipnorm)
@@ -453,13 +527,25 @@ def train_side_by_side(
     seconds = time.perf_counter() - start
     _write_back(layers, models)
     return [
-        TrainingRun(model, {"loss": history["loss"][c], "val_loss": history["val_loss"][c]}, seconds)
+        TrainingRun(
+            model,
+            {"loss": history["loss"][c], "val_loss": history["val_loss"][c]},
+            seconds,
+        )
         for c, model in enumerate(models)
     ]
 
 
 def train_language_models(
-    models, train, valid, batch_size, *, learning_rates, epochs=1, clipnorm=1.0, carry_state=True
+    models,
+    train,
+    valid,
+    batch_size,
+    *,
+    learning_rates,
+    epochs=1,
+    clipnorm=1.0,
+    carry_state=True,
 ):
     """Train character-level language models (:func:`book.text.char_model`, same shapes) side by side.
 
@@ -500,9 +586,21 @@ def train_language_models(
         states = _zero_states(layers, k, batch_size)
         loss_sum = np.zeros(k)
         for first in range(0, len(x), batch_size):
-            xb = tf.constant(np.broadcast_to(x[first : first + batch_size], (k, batch_size, x.shape[1])))
-            yb = tf.constant(np.broadcast_to(y[first : first + batch_size], (k, batch_size, y.shape[1])))
-            losses, finals = step(xb, yb, states if carry_state else _zero_states(layers, k, batch_size))
+            xb = tf.constant(
+                np.broadcast_to(
+                    x[first : first + batch_size], (k, batch_size, x.shape[1])
+                )
+            )
+            yb = tf.constant(
+                np.broadcast_to(
+                    y[first : first + batch_size], (k, batch_size, y.shape[1])
+                )
+            )
+            losses, finals = step(
+                xb,
+                yb,
+                states if carry_state else _zero_states(layers, k, batch_size),
+            )
             states = finals
             loss_sum += losses.numpy()
         val = _language_losses(layers, *valid, batch_size, carry_state)
@@ -525,9 +623,21 @@ def _language_losses(layers, x, y, batch_size, carry_state):
     states = _zero_states(layers, k, batch_size)
     parts = []
     for first in range(0, len(x), batch_size):
-        xb = tf.constant(np.broadcast_to(x[first : first + batch_size], (k, batch_size, x.shape[1])))
-        yb = tf.constant(np.broadcast_to(y[first : first + batch_size], (k, batch_size, y.shape[1])))
-        losses, finals = forward(xb, yb, states if carry_state else _zero_states(layers, k, batch_size))
+        xb = tf.constant(
+            np.broadcast_to(
+                x[first : first + batch_size], (k, batch_size, x.shape[1])
+            )
+        )
+        yb = tf.constant(
+            np.broadcast_to(
+                y[first : first + batch_size], (k, batch_size, y.shape[1])
+            )
+        )
+        losses, finals = forward(
+            xb,
+            yb,
+            states if carry_state else _zero_states(layers, k, batch_size),
+        )
         states = finals
         parts.append(losses.numpy().astype(np.float64))
     return np.concatenate(parts, axis=1)
@@ -536,7 +646,9 @@ def _language_losses(layers, x, y, batch_size, carry_state):
 def _compiled_char_losses(layers):
     tf = import_tensorflow()[0]
     if not hasattr(layers[0], "_char_losses"):
-        layers[0]._char_losses = tf.function(lambda x, y, states: _char_losses(layers, x, y, states))
+        layers[0]._char_losses = tf.function(
+            lambda x, y, states: _char_losses(layers, x, y, states)
+        )
     return layers[0]._char_losses
 
 
@@ -546,4 +658,10 @@ def language_losses(models, x, y, batch_size, *, carry_state=True):
     ``(len(models), *y.shape)``. As :func:`book.text.char_log_loss` for each model: the state
     starts at zero and is carried from batch to batch, or reset before each batch."""
     models = list(models)
-    return _language_losses(_stack_layers(models), np.asarray(x), np.asarray(y), batch_size, carry_state)
+    return _language_losses(
+        _stack_layers(models),
+        np.asarray(x),
+        np.asarray(y),
+        batch_size,
+        carry_state,
+    )

@@ -35,9 +35,13 @@ def parity_streams(n: int, steps: int, seed: int):
     ``y[:, t] = (x[:, 0] + ... + x[:, t]) mod 2``.
     """
     if n < 1 or steps < 1:
-        raise ValueError(f"need n >= 1 and steps >= 1, got n={n}, steps={steps}")
+        raise ValueError(
+            f"need n >= 1 and steps >= 1, got n={n}, steps={steps}"
+        )
     bits = np.random.default_rng(seed).integers(0, 2, size=(n, steps, 1))
-    return bits.astype("float32"), (np.cumsum(bits, axis=1) % 2).astype("float32")
+    return bits.astype("float32"), (np.cumsum(bits, axis=1) % 2).astype(
+        "float32"
+    )
 
 
 def recent_parity_streams(n: int, steps: int, seed: int, window: int = 2):
@@ -51,7 +55,9 @@ def recent_parity_streams(n: int, steps: int, seed: int, window: int = 2):
     if window < 1:
         raise ValueError(f"window must be at least 1, got {window}")
     x, running = parity_streams(n, steps, seed)
-    before = np.concatenate([np.zeros_like(running[:, :window]), running[:, :-window]], axis=1)[:, :steps]
+    before = np.concatenate(
+        [np.zeros_like(running[:, :window]), running[:, :-window]], axis=1
+    )[:, :steps]
     return x, (running != before).astype("float32")
 
 
@@ -86,19 +92,34 @@ def min_lstm_layer_class():
         def build(self, input_shape):
             n_x = input_shape[-1]
             init = keras.initializers.GlorotUniform(seed=self.seed)
-            self.kernel = self.add_weight(shape=(n_x, 3 * self.units), initializer=init, name="kernel")
-            self.bias = self.add_weight(shape=(3 * self.units,), initializer="zeros", name="bias")
+            self.kernel = self.add_weight(
+                shape=(n_x, 3 * self.units), initializer=init, name="kernel"
+            )
+            self.bias = self.add_weight(
+                shape=(3 * self.units,), initializer="zeros", name="bias"
+            )
 
         def call(self, x):
             z = ops.matmul(x, self.kernel) + self.bias
             f = ops.sigmoid(z[..., : self.units])
             i = ops.sigmoid(z[..., self.units : 2 * self.units])
             h_tilde = z[..., 2 * self.units :]
-            a, b = f / (f + i), i / (f + i) * h_tilde  # h_t = a_t h_{t-1} + b_t, h_0 = 0
-            steps = x.shape[1]  # known when Keras traces a fit or predict on arrays
-            rounds = self.rounds if steps is None else max(0, math.ceil(math.log2(steps)))
+            a, b = (
+                f / (f + i),
+                i / (f + i) * h_tilde,
+            )  # h_t = a_t h_{t-1} + b_t, h_0 = 0
+            steps = x.shape[
+                1
+            ]  # known when Keras traces a fit or predict on arrays
+            rounds = (
+                self.rounds
+                if steps is None
+                else max(0, math.ceil(math.log2(steps)))
+            )
             shift = 1
-            for _ in range(rounds):  # the doubling scan of book.minlstm.linear_recurrence_scan
+            for _ in range(
+                rounds
+            ):  # the doubling scan of book.minlstm.linear_recurrence_scan
                 # the composition ending `shift` steps earlier; the identity (1, 0) before the start
                 pad = [[0, 0], [shift, 0], [0, 0]]
                 a_before = ops.pad(a[:, :-shift], pad, constant_values=1.0)
@@ -143,24 +164,38 @@ class Branch:
 
 def _branch_output(branch: Branch, inputs, head_units: int, max_length: int):
     keras = _keras()
-    init = {"kernel_initializer": keras.initializers.GlorotUniform(seed=branch.seed)}
+    init = {
+        "kernel_initializer": keras.initializers.GlorotUniform(
+            seed=branch.seed
+        )
+    }
     if branch.kind == "LSTM":
         recurrent = keras.layers.LSTM(
             branch.units,
             return_sequences=True,
-            recurrent_initializer=keras.initializers.Orthogonal(seed=branch.seed + 1),
+            recurrent_initializer=keras.initializers.Orthogonal(
+                seed=branch.seed + 1
+            ),
             **init,
         )
     elif branch.kind == "minLSTM":
-        recurrent = min_lstm_layer_class()(branch.units, max_length=max_length, seed=branch.seed)
+        recurrent = min_lstm_layer_class()(
+            branch.units, max_length=max_length, seed=branch.seed
+        )
     else:
-        raise ValueError(f"kind must be 'LSTM' or 'minLSTM', got {branch.kind!r}")
+        raise ValueError(
+            f"kind must be 'LSTM' or 'minLSTM', got {branch.kind!r}"
+        )
     states = recurrent(inputs)
     hidden = keras.layers.Dense(head_units, activation="relu", **init)(states)
-    return keras.layers.Dense(1, name=branch.name, **init)(hidden)  # a logit per step
+    return keras.layers.Dense(1, name=branch.name, **init)(
+        hidden
+    )  # a logit per step
 
 
-def side_by_side(branches, n_features: int = 1, head_units: int = 32, max_length: int = 1024):
+def side_by_side(
+    branches, n_features: int = 1, head_units: int = 32, max_length: int = 1024
+):
     """One Keras model holding every network of ``branches``, independent of one another.
 
     All of them read the same input, streams with ``n_features`` features per step; the model
@@ -172,7 +207,10 @@ def side_by_side(branches, n_features: int = 1, head_units: int = 32, max_length
     if len(set(names)) != len(names):
         raise ValueError(f"two branches share a name: {names}")
     inputs = keras.Input((None, n_features), name="streams")
-    outputs = [_branch_output(branch, inputs, head_units, max_length) for branch in branches]
+    outputs = [
+        _branch_output(branch, inputs, head_units, max_length)
+        for branch in branches
+    ]
     return keras.Model(inputs, outputs)
 
 
@@ -184,7 +222,16 @@ def _targets(branches, targets):
 
 
 def train_side_by_side(
-    model, branches, x, targets, *, epochs, batch_size=64, learning_rate=1e-2, clipnorm=1.0, seed=0
+    model,
+    branches,
+    x,
+    targets,
+    *,
+    epochs,
+    batch_size=64,
+    learning_rate=1e-2,
+    clipnorm=1.0,
+    seed=0,
 ):
     """Fit a :func:`side_by_side` model on the streams ``x``, each branch on ``targets[task]``,
     binary cross-entropy on its logits; the losses are summed.
@@ -197,10 +244,17 @@ def train_side_by_side(
     keras.utils.set_random_seed(seed)  # the shuffling, whatever ran before
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
-        loss=[keras.losses.BinaryCrossentropy(from_logits=True)] * len(branches),
+        loss=[keras.losses.BinaryCrossentropy(from_logits=True)]
+        * len(branches),
         jit_compile=False,
     )
-    fit = model.fit(x, _targets(branches, targets), epochs=epochs, batch_size=batch_size, verbose=0)
+    fit = model.fit(
+        x,
+        _targets(branches, targets),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+    )
     return {k: [float(v) for v in vs] for k, vs in fit.history.items()}
 
 
@@ -212,5 +266,7 @@ def accuracy_by_position(model, branches, x, targets, batch_size=100):
         logits = [logits]
     return {
         b.name: ((np.asarray(out) > 0) == (y > 0.5)).mean(axis=(0, 2))
-        for b, out, y in zip(branches, logits, _targets(branches, targets), strict=True)
+        for b, out, y in zip(
+            branches, logits, _targets(branches, targets), strict=True
+        )
     }

@@ -27,7 +27,9 @@ import numpy as np
 
 #: The text, gzip-compressed: ``data/tinyshakespeare/input.txt`` of karpathy/char-rnn
 #: (see ``book/corpora/README.md``).
-CORPUS_FILE = Path(__file__).resolve().parent / "corpora" / "tinyshakespeare.txt.gz"
+CORPUS_FILE = (
+    Path(__file__).resolve().parent / "corpora" / "tinyshakespeare.txt.gz"
+)
 #: MD5 of the uncompressed text, as published with the source.
 CORPUS_MD5 = "6fb458f1232090904fb40fe944165e91"
 
@@ -43,11 +45,19 @@ def corpus(n_chars: int | None = None, path: Path | str = CORPUS_FILE) -> str:
     path = Path(path)
     if path not in _cache:
         if not path.is_file():
-            raise ValueError(f"{path}: corpus file not found (it is package data of book/)")
+            raise ValueError(
+                f"{path}: corpus file not found (it is package data of book/)"
+            )
         try:
-            raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            raw = (
+                gzip.decompress(path.read_bytes())
+                if path.suffix == ".gz"
+                else path.read_bytes()
+            )
         except (OSError, EOFError) as error:
-            raise ValueError(f"{path}: cannot decompress the corpus: {error}") from error
+            raise ValueError(
+                f"{path}: cannot decompress the corpus: {error}"
+            ) from error
         if path == CORPUS_FILE and hashlib.md5(raw).hexdigest() != CORPUS_MD5:
             raise ValueError(
                 f"{path}: the text's MD5 is {hashlib.md5(raw).hexdigest()}, expected {CORPUS_MD5}"
@@ -75,7 +85,9 @@ def encode(text: str, vocab: list[str]) -> np.ndarray:
     unknown = sorted(set(text) - set(index))
     if unknown:
         raise ValueError(f"characters not in the vocabulary: {unknown!r}")
-    return np.fromiter((index[ch] for ch in text), dtype=np.int32, count=len(text))
+    return np.fromiter(
+        (index[ch] for ch in text), dtype=np.int32, count=len(text)
+    )
 
 
 def decode(ids, vocab: list[str]) -> str:
@@ -87,7 +99,9 @@ def split_text(text: str, valid_fraction: float = 0.1) -> tuple[str, str]:
     """The first ``1 - valid_fraction`` of ``text`` for training, the rest held out (no shuffling:
     the held-out text is a later, unseen part of the corpus)."""
     if not 0 < valid_fraction < 1:
-        raise ValueError(f"valid_fraction must be between 0 and 1: {valid_fraction}")
+        raise ValueError(
+            f"valid_fraction must be between 0 and 1: {valid_fraction}"
+        )
     cut = int(round(len(text) * (1 - valid_fraction)))
     return text[:cut], text[cut:]
 
@@ -104,7 +118,9 @@ def training_windows(ids, length: int, step: int | None = None):
         raise ValueError(f"length and step must be positive: {length}, {step}")
     n = (len(ids) - 1 - length) // step + 1
     if n < 1:
-        raise ValueError(f"a text of {len(ids)} characters has no window of {length} + 1")
+        raise ValueError(
+            f"a text of {len(ids)} characters has no window of {length} + 1"
+        )
     starts = np.arange(n) * step
     index = starts[:, None] + np.arange(length)[None, :]
     return ids[index], ids[index + 1]
@@ -120,20 +136,29 @@ def stream_positions(n_ids: int, length: int, batch_size: int) -> np.ndarray:
             f"a text of {n_ids} characters is too short for {batch_size} streams of at least one window of {length}"
         )
     starts = np.arange(batch_size) * per_stream
-    index = starts[:, None] + np.arange(n_batches * length)[None, :]  # (streams, characters)
-    return (index.reshape(batch_size, n_batches, length).transpose(1, 0, 2).reshape(-1, length)) + 1
+    index = (
+        starts[:, None] + np.arange(n_batches * length)[None, :]
+    )  # (streams, characters)
+    return (
+        index.reshape(batch_size, n_batches, length)
+        .transpose(1, 0, 2)
+        .reshape(-1, length)
+    ) + 1
 
 
 def stream_windows(ids, length: int, batch_size: int):
-    """Windows for truncated BPTT with carried state: ``batch_size`` parallel streams.
+    """Windows for truncated BPTT with carried state: ``batch_size``
+    parallel streams.
 
-    The text is cut into ``batch_size`` contiguous streams of equal length; batch ``j``
-    (rows ``j * batch_size`` to ``(j + 1) * batch_size - 1``) holds window ``j`` of every
-    stream, so row ``b`` of batch ``j + 1`` continues row ``b`` of batch ``j`` exactly where it
-    stopped. Fed in this order (no shuffling), a stateful network that keeps its state from
-    batch to batch reads each stream as one long sequence, while gradients flow back through
-    one window only. Returns ``(x, y)``, shape ``(n_batches * batch_size, length)``;
-    :func:`stream_positions` says where each target lies in the text.
+    The text is cut into ``batch_size`` contiguous streams of equal length;
+    batch ``j`` (rows ``j * batch_size`` to ``(j + 1) * batch_size - 1``) holds
+    window ``j`` of every stream, so row ``b`` of batch ``j + 1`` continues row
+    ``b`` of batch ``j`` exactly where it stopped. Fed in this order (no
+    shuffling), a stateful network that keeps its state from batch to batch
+    reads each stream as one long sequence, while gradients flow back through
+    one window only. Returns ``(x, y)``, shape
+    ``(n_batches * batch_size, length)``; :func:`stream_positions` says where
+    each target lies in the text.
     """
     ids = np.asarray(ids)
     targets = stream_positions(len(ids), length, batch_size)
@@ -150,22 +175,35 @@ def speaker_turns(text: str) -> list[tuple[int, str]]:
     return [(m.start(1), m.group(1)) for m in _TURN.finditer(text)]
 
 
-def memory_positions(text: str, *, near: int = 20, far: int = 1000) -> dict[str, np.ndarray]:
-    """Positions of ``text`` where a model can use context from further back than a few characters.
+def memory_positions(
+    text: str, *, near: int = 20, far: int = 1000
+) -> dict[str, np.ndarray]:
+    """Positions of ``text`` where a model can use context from further back
+    than a few characters.
 
-    Chapter 7 compares how well models predict the character at these positions:
+    Chapter 7 compares how well models predict the character at these
+    positions:
 
-    - ``"newline"``: every newline; when a line ends depends on how long it has run, and lines
-      run to about 40 characters;
-    - ``"speaker"``: the first two letters of a speaker's name after a blank line; the speakers
-      of a scene take turns, and the name was often last seen two turns earlier;
-    - ``"repeated word"``: the letters after the first of every word of at least three letters
-      whose previous occurrence (the same letters, the same case) starts ``near`` to ``far``
-      characters earlier; the first letter is left out, since it gives the word away.
+    - ``"newline"``: every newline; when a line ends depends on how long it has
+      run, and lines run to about 40 characters;
+    - ``"speaker"``: the first two letters of a speaker's name after a blank
+      line; the speakers of a scene take turns, and the name was often last
+      seen two turns earlier;
+    - ``"repeated word"``: the letters after the first of every word of at
+      least three letters whose previous occurrence (the same letters, the same
+      case) starts ``near`` to ``far`` characters earlier; the first letter is
+      left out, since it gives the word away.
     """
-    newline = np.array([i for i, c in enumerate(text) if c == "\n"], dtype=np.int64)
+    newline = np.array(
+        [i for i, c in enumerate(text) if c == "\n"], dtype=np.int64
+    )
     speaker = np.array(
-        [i + j for i, name in speaker_turns(text) for j in range(min(2, len(name)))], dtype=np.int64
+        [
+            i + j
+            for i, name in speaker_turns(text)
+            for j in range(min(2, len(name)))
+        ],
+        dtype=np.int64,
     )
     last_seen: dict[str, int] = {}
     repeated = []
@@ -174,7 +212,11 @@ def memory_positions(text: str, *, near: int = 20, far: int = 1000) -> dict[str,
         if word in last_seen and near <= start - last_seen[word] <= far:
             repeated.extend(range(start + 1, m.end()))
         last_seen[word] = start
-    return {"newline": newline, "speaker": speaker, "repeated word": np.array(repeated, dtype=np.int64)}
+    return {
+        "newline": newline,
+        "speaker": speaker,
+        "repeated word": np.array(repeated, dtype=np.int64),
+    }
 
 
 #: The smoothing methods of :func:`ngram_perplexity`.
@@ -203,34 +245,57 @@ class _KneserNey:
 
     def __init__(self, train_ids, order: int, V: int, discount: float):
         self.order, self.V, self.discount = order, V, discount
-        grams = {k: np.unique(_gram_codes(train_ids, k, V), return_counts=True) for k in range(1, order + 1)}
+        grams = {
+            k: np.unique(_gram_codes(train_ids, k, V), return_counts=True)
+            for k in range(1, order + 1)
+        }
         self.tables = {}
         for k in range(1, order + 1):
             if k == order:  # the highest order counts occurrences
                 keys, counts = grams[k]
             else:  # lower orders count continuations: how many distinct characters precede the k-gram
-                keys, counts = np.unique(grams[k + 1][0] % V**k, return_counts=True)
+                keys, counts = np.unique(
+                    grams[k + 1][0] % V**k, return_counts=True
+                )
             contexts, inverse = np.unique(keys // V, return_inverse=True)
-            totals = np.bincount(inverse, weights=counts).astype(np.int64)  # sum over next characters
-            types = np.bincount(inverse).astype(np.int64)  # how many next characters were seen
-            self.tables[k] = (keys, counts.astype(np.int64), contexts, totals, types)
+            totals = np.bincount(inverse, weights=counts).astype(
+                np.int64
+            )  # sum over next characters
+            types = np.bincount(inverse).astype(
+                np.int64
+            )  # how many next characters were seen
+            self.tables[k] = (
+                keys,
+                counts.astype(np.int64),
+                contexts,
+                totals,
+                types,
+            )
 
     def probabilities(self, contexts, nexts) -> np.ndarray:
         """P(next | context) for rows of ``contexts`` (``(N, order - 1)`` ids) and ``nexts`` (``(N,)``)."""
         V, D = self.V, self.discount
         nexts = np.asarray(nexts, dtype=np.int64)
-        p = np.full(len(nexts), 1.0 / V)  # order 0: uniform over the vocabulary
+        p = np.full(
+            len(nexts), 1.0 / V
+        )  # order 0: uniform over the vocabulary
         for k in range(1, self.order + 1):
             keys, counts, context_keys, totals, types = self.tables[k]
             h = np.zeros(len(nexts), dtype=np.int64)
-            for j in range(self.order - k, self.order - 1):  # the last k - 1 characters of the context
+            for j in range(
+                self.order - k, self.order - 1
+            ):  # the last k - 1 characters of the context
                 h = h * V + contexts[:, j]
             count = _lookup(keys, counts, h * V + nexts)
             total = _lookup(context_keys, totals, h)
             seen = _lookup(context_keys, types, h)
             with np.errstate(divide="ignore", invalid="ignore"):
-                interpolated = (np.maximum(count - D, 0) + D * seen * p) / total
-            p = np.where(total > 0, interpolated, p)  # an unseen context backs off entirely
+                interpolated = (
+                    np.maximum(count - D, 0) + D * seen * p
+                ) / total
+            p = np.where(
+                total > 0, interpolated, p
+            )  # an unseen context backs off entirely
         return p
 
 
@@ -243,30 +308,40 @@ def ngram_log_probs(
     smoothing: str = "add-one",
     discount: float = 0.75,
 ) -> np.ndarray:
-    """The log-probability (nats) that a character n-gram model estimated on ``train_text`` gives
-    to each scored character of ``valid_text``: every character that has ``order - 1``
-    characters before it in ``valid_text``, so ``len(valid_text) - order + 1`` values, in order.
+    """The log-probability (nats) that a character n-gram model estimated on
+    ``train_text`` gives to each scored character of ``valid_text``: every
+    character that has ``order - 1`` characters before it in ``valid_text``, so
+    ``len(valid_text) - order + 1`` values, in order.
 
-    ``order`` 1 is the unigram model (character frequencies), 2 the bigram model (the previous
-    character), and so on; ``vocab`` (default: every character of both texts) has ``V`` symbols.
+    ``order`` 1 is the unigram model (character frequencies), 2 the bigram
+    model (the previous character), and so on; ``vocab`` (default: every
+    character of both texts) has ``V`` symbols.
 
-    - ``smoothing="add-one"`` (Laplace): ``P(c | h) = (count(h c) + 1) / (count(h) + V)``.
-    - ``smoothing="kneser-ney"``: interpolated Kneser-Ney with one absolute ``discount``
-      (Chen & Goodman 1999). With ``h'`` the context ``h`` without its oldest character,
-      ``P(c | h) = (max(N(h c) - D, 0) + D * T(h) * P(c | h')) / N(h)``, where ``N(h c)`` is
-      the count of the n-gram at the highest order and, at lower orders, the number of
-      distinct characters seen before it (a continuation count); ``N(h)`` is the sum of
-      ``N(h c)`` over ``c`` and ``T(h)`` the number of characters ``c`` with ``N(h c) > 0``.
-      A context with ``N(h) = 0`` backs off to ``P(c | h')`` entirely; below the unigram is the
-      uniform ``1 / V``. For every context the probabilities sum to 1 over the vocabulary.
+    - ``smoothing="add-one"`` (Laplace):
+      ``P(c | h) = (count(h c) + 1) / (count(h) + V)``.
+    - ``smoothing="kneser-ney"``: interpolated Kneser-Ney with one absolute
+      ``discount`` (Chen & Goodman 1999). With ``h'`` the context ``h`` without
+      its oldest character,
+      ``P(c | h) = (max(N(h c) - D, 0) + D * T(h) * P(c | h')) / N(h)``, where
+      ``N(h c)`` is the count of the n-gram at the highest order and, at lower
+      orders, the number of distinct characters seen before it (a continuation
+      count); ``N(h)`` is the sum of ``N(h c)`` over ``c``
+      and ``T(h)`` the number of characters ``c`` with ``N(h c) > 0``. A
+      context with ``N(h) = 0`` backs off to ``P(c | h')`` entirely; below the
+      unigram is the uniform ``1 / V``. For every context the probabilities sum
+      to 1 over the vocabulary.
     """
     if order < 1:
         raise ValueError(f"order must be at least 1: {order}")
     if smoothing not in SMOOTHINGS:
-        raise ValueError(f"smoothing must be one of {SMOOTHINGS}: {smoothing!r}")
+        raise ValueError(
+            f"smoothing must be one of {SMOOTHINGS}: {smoothing!r}"
+        )
     if not 0 < discount <= 1:
         raise ValueError(f"discount must be in (0, 1]: {discount}")
-    vocab = vocabulary(train_text + valid_text) if vocab is None else list(vocab)
+    vocab = (
+        vocabulary(train_text + valid_text) if vocab is None else list(vocab)
+    )
     V = len(vocab)
     if V**order >= 2**62:
         raise ValueError(f"order {order} is too large for a vocabulary of {V}")
@@ -277,30 +352,53 @@ def ngram_log_probs(
     if smoothing == "kneser-ney":
         model = _KneserNey(train_ids, order, V, discount)
         n = len(valid_ids) - order + 1
-        contexts = np.stack([valid_ids[j : j + n] for j in range(order - 1)], axis=1) if order > 1 else None
+        contexts = (
+            np.stack([valid_ids[j : j + n] for j in range(order - 1)], axis=1)
+            if order > 1
+            else None
+        )
         if contexts is None:
             contexts = np.zeros((n, 0), dtype=np.int64)
         return np.log(model.probabilities(contexts, valid_ids[order - 1 :]))
     train_codes = _gram_codes(train_ids, order, V)
     valid_codes = _gram_codes(valid_ids, order, V)
     keys, counts = np.unique(train_codes, return_counts=True)
-    context_keys, context_counts = np.unique(train_codes // V, return_counts=True)
+    context_keys, context_counts = np.unique(
+        train_codes // V, return_counts=True
+    )
     joint = _lookup(keys, counts, valid_codes)
     context = _lookup(context_keys, context_counts, valid_codes // V)
     return np.log(joint + 1.0) - np.log(context + V)
 
 
-def ngram_distribution(train_text: str, context: str, order: int, vocab, *, smoothing: str, discount=0.75):
+def ngram_distribution(
+    train_text: str,
+    context: str,
+    order: int,
+    vocab,
+    *,
+    smoothing: str,
+    discount=0.75,
+):
     """The n-gram model's probabilities of every character of ``vocab`` after ``context`` (its last
     ``order - 1`` characters are used): an array that sums to 1."""
     vocab = list(vocab)
     tail = context[len(context) - (order - 1) :] if order > 1 else ""
     if len(tail) != order - 1:
-        raise ValueError(f"the context needs at least {order - 1} characters: {context!r}")
+        raise ValueError(
+            f"the context needs at least {order - 1} characters: {context!r}"
+        )
     return np.exp(
         np.array(
             [
-                ngram_log_probs(train_text, tail + c, order, vocab, smoothing=smoothing, discount=discount)[0]
+                ngram_log_probs(
+                    train_text,
+                    tail + c,
+                    order,
+                    vocab,
+                    smoothing=smoothing,
+                    discount=discount,
+                )[0]
                 for c in vocab
             ]
         )
@@ -308,11 +406,24 @@ def ngram_distribution(train_text: str, context: str, order: int, vocab, *, smoo
 
 
 def ngram_perplexity(
-    train_text: str, valid_text: str, order: int, vocab=None, *, smoothing: str = "add-one", discount=0.75
+    train_text: str,
+    valid_text: str,
+    order: int,
+    vocab=None,
+    *,
+    smoothing: str = "add-one",
+    discount=0.75,
 ) -> float:
     """Perplexity on ``valid_text`` of a character n-gram model estimated on ``train_text``:
     ``exp`` of minus the mean of :func:`ngram_log_probs` (which explains the arguments)."""
-    log_p = ngram_log_probs(train_text, valid_text, order, vocab, smoothing=smoothing, discount=discount)
+    log_p = ngram_log_probs(
+        train_text,
+        valid_text,
+        order,
+        vocab,
+        smoothing=smoothing,
+        discount=discount,
+    )
     return float(np.exp(-log_p.mean()))
 
 
@@ -328,20 +439,33 @@ def _keras():
     return import_tensorflow()[1]
 
 
-def char_model(kind: str, units: int, vocab_size: int, batch_size: int, *, embedding_dim: int = 32):
-    """Embedding, one stateful recurrent layer returning every step, and a dense layer of logits.
+def char_model(
+    kind: str,
+    units: int,
+    vocab_size: int,
+    batch_size: int,
+    *,
+    embedding_dim: int = 32,
+):
+    """Embedding, one stateful recurrent layer returning every step, and a
+    dense layer of logits.
 
-    The layer keeps its last state between calls (``stateful=True``), so the batch size is
-    fixed; :func:`reset_state` sets it back to zeros. Windows may have any length.
+    The layer keeps its last state between calls (``stateful=True``), so the
+    batch size is fixed; :func:`reset_state` sets it back to zeros. Windows may
+    have any length.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}: {kind!r}")
     keras = _keras()
-    layer = getattr(keras.layers, kind)(units, return_sequences=True, stateful=True, name="recurrent")
+    layer = getattr(keras.layers, kind)(
+        units, return_sequences=True, stateful=True, name="recurrent"
+    )
     return keras.Sequential(
         [
             keras.Input(batch_shape=(batch_size, None), dtype="int32"),
-            keras.layers.Embedding(vocab_size, embedding_dim, name="embedding"),
+            keras.layers.Embedding(
+                vocab_size, embedding_dim, name="embedding"
+            ),
             layer,
             keras.layers.Dense(vocab_size, name="logits"),
         ],
@@ -367,7 +491,9 @@ def _resetting_callback(keras, when: str):
     return Reset()
 
 
-def char_log_loss(model, x, y, batch_size: int, *, carry_state: bool = True) -> np.ndarray:
+def char_log_loss(
+    model, x, y, batch_size: int, *, carry_state: bool = True
+) -> np.ndarray:
     """The cross-entropy (nats) of every target character, shape ``y.shape``.
 
     ``x`` and ``y`` come from :func:`stream_windows` with the same ``batch_size``. With
@@ -377,12 +503,20 @@ def char_log_loss(model, x, y, batch_size: int, *, carry_state: bool = True) -> 
     """
     keras = _keras()
     reset_state(model)
-    callbacks = [] if carry_state else [_resetting_callback(keras, "on_predict_batch_begin")]
-    logits = model.predict(x, batch_size=batch_size, verbose=0, callbacks=callbacks)
+    callbacks = (
+        []
+        if carry_state
+        else [_resetting_callback(keras, "on_predict_batch_begin")]
+    )
+    logits = model.predict(
+        x, batch_size=batch_size, verbose=0, callbacks=callbacks
+    )
     logits = logits.astype(np.float64)
     top = logits.max(axis=-1, keepdims=True)
     log_norm = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
-    picked = np.take_along_axis(logits, np.asarray(y)[..., None].astype(np.int64), axis=-1)[..., 0]
+    picked = np.take_along_axis(
+        logits, np.asarray(y)[..., None].astype(np.int64), axis=-1
+    )[..., 0]
     reset_state(model)
     return log_norm - picked
 
@@ -423,33 +557,50 @@ def fit_language_model(
     keras = _keras()
     if run is None:
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm),
+            optimizer=keras.optimizers.Adam(
+                learning_rate, global_clipnorm=clipnorm
+            ),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
         run = LanguageModelRun(model)
-    callbacks = [] if carry_state else [_resetting_callback(keras, "on_train_batch_begin")]
+    callbacks = (
+        []
+        if carry_state
+        else [_resetting_callback(keras, "on_train_batch_begin")]
+    )
     start = time.perf_counter()
     for _ in range(epochs):
         reset_state(model)
         fit = model.fit(
-            *train, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=callbacks
+            *train,
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=callbacks,
         )
         run.loss.append(float(fit.history["loss"][0]))
-        loss = char_log_loss(model, *valid, batch_size, carry_state=carry_state)
+        loss = char_log_loss(
+            model, *valid, batch_size, carry_state=carry_state
+        )
         run.val_perplexity.append(float(np.exp(loss.mean())))
     run.seconds += time.perf_counter() - start
     return run
 
 
 def sample_index(logits, temperature: float, rng) -> np.ndarray:
-    """One id per row of ``logits``, drawn with probabilities ``softmax(logits / temperature)``.
+    """One id per row of ``logits``, drawn with probabilities
+    ``softmax(logits / temperature)``.
 
-    A temperature below 1 sharpens the distribution towards the most likely character (0 would
-    always pick it), above 1 flattens it towards uniform. ``temperature`` may be one value or
-    one per row.
+    A temperature below 1 sharpens the distribution towards the most likely
+    character (0 would always pick it), above 1 flattens it towards uniform.
+    ``temperature`` may be one value or one per row.
     """
     logits = np.atleast_2d(np.asarray(logits, dtype=np.float64))
-    t = np.broadcast_to(np.asarray(temperature, dtype=np.float64).reshape(-1, 1), (len(logits), 1))
+    t = np.broadcast_to(
+        np.asarray(temperature, dtype=np.float64).reshape(-1, 1),
+        (len(logits), 1),
+    )
     if np.any(t <= 0):
         raise ValueError(f"temperature must be positive: {temperature}")
     z = logits / t
@@ -459,7 +610,9 @@ def sample_index(logits, temperature: float, rng) -> np.ndarray:
     return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
 
 
-def generate(model, prompt: str, n_chars: int, temperatures, vocab, *, seed: int = 0) -> list[str]:
+def generate(
+    model, prompt: str, n_chars: int, temperatures, vocab, *, seed: int = 0
+) -> list[str]:
     """Continue ``prompt`` by ``n_chars`` characters, once for each temperature.
 
     ``model`` is a trained :func:`char_model`; its weights are copied into a model with one

@@ -25,19 +25,27 @@ def causal_mask(length: int) -> np.ndarray:
 
 
 def causal_attention(q, k, v):
-    """``softmax(q k^T / sqrt(d) + M) v`` for one head; returns ``(output, weights)``.
+    """``softmax(q k^T / sqrt(d) + M) v`` for one head; returns
+    ``(output, weights)``.
 
-    ``q`` and ``k`` have shape (L, d), ``v`` (L, d_v). ``weights`` (L, L) holds each
-    position's attention over the positions it may see; each row adds up to one.
+    ``q`` and ``k`` have shape (L, d), ``v`` (L, d_v). ``weights`` (L, L) holds
+    each position's attention over the positions it may see; each row adds up
+    to one.
     """
     q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
     if q.ndim != 2 or q.shape != k.shape:
-        raise ValueError(f"q has shape {q.shape} and k {k.shape}: expected two equal (L, d) shapes")
+        raise ValueError(
+            f"q has shape {q.shape} and k {k.shape}: "
+            "expected two equal (L, d) shapes"
+        )
     if v.ndim != 2 or v.shape[0] != q.shape[0]:
-        raise ValueError(f"v has shape {v.shape}; expected (L, d_v) with L = {q.shape[0]}")
+        raise ValueError(
+            f"v has shape {v.shape}; expected (L, d_v) with L = {q.shape[0]}"
+        )
     length, d = q.shape
     scores = q @ k.T / np.sqrt(d) + causal_mask(length)
-    scores -= scores.max(axis=1, keepdims=True)  # for exp; does not change the softmax
+    # for exp; does not change the softmax
+    scores -= scores.max(axis=1, keepdims=True)
     weights = np.exp(scores)
     weights /= weights.sum(axis=1, keepdims=True)
     return weights @ v, weights

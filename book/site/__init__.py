@@ -62,7 +62,13 @@ def setup(app):
     meta.setup(app)
     explorer.setup(app)
     fonts.setup(app)
-    csspurge.setup(app)  # after fonts: both run at build-finished, in this order
+    csspurge.setup(
+        app
+    )  # after fonts: both run at build-finished, in this order
     csp.setup(app)
     sitemap.setup(app)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {
+        "version": "1.0",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import re
 
-_BIBLIOENTRY = re.compile(r'(<div class="citation"[^>]*?) role="doc-biblioentry"')
+_BIBLIOENTRY = re.compile(
+    r'(<div class="citation"[^>]*?) role="doc-biblioentry"'
+)
 _TOGGLE_SUMMARY = re.compile(
     r'<summary aria-label="Toggle hidden content">\s*'
     r'<p class="collapsed admonition-title">(.*?)</p>\s*'
@@ -59,7 +61,9 @@ def name_sidebar_toggles(html: str) -> str:
     """The sidebar's HTML with each expand toggle named after the page it opens."""
 
     def named(match):
-        title = " ".join(_TAG.sub("", match["title"]).split()).replace('"', "&quot;")
+        title = " ".join(_TAG.sub("", match["title"]).split()).replace(
+            '"', "&quot;"
+        )
         return f'{match.group(1)}<summary aria-label="Sections of {title}">'
 
     return _SIDEBAR_TOGGLE.sub(named, html)

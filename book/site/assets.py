@@ -124,7 +124,9 @@ def check_node_modules(srcdir: str | Path | None = None) -> None:
     or an error naming the file and the fix."""
     from book.site import npmcheck
 
-    root = next((d.parent for d in node_modules_dirs(srcdir) if d.is_dir()), ROOT)
+    root = next(
+        (d.parent for d in node_modules_dirs(srcdir) if d.is_dir()), ROOT
+    )
     try:
         npmcheck.verify(root)
     except npmcheck.NpmCheckError as err:
@@ -137,8 +139,12 @@ def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
     # MathJax was served from here before the math was typeset at build time
     shutil.rmtree(out / "mathjax", ignore_errors=True)
     plotly = find_package(PLOTLY_PACKAGE, srcdir)
-    _sync(plotly / "plotly-basic.min.js", out / "plotly" / "plotly-basic.min.js")
-    _sync(plotly / "README.md", out / "plotly" / "README.md")  # names the MIT licence
+    _sync(
+        plotly / "plotly-basic.min.js", out / "plotly" / "plotly-basic.min.js"
+    )
+    _sync(
+        plotly / "README.md", out / "plotly" / "README.md"
+    )  # names the MIT licence
 
     _sync(HERE / "book.css", out / "book.css")
     _sync(HERE / "search.js", out / "search.js")
@@ -150,7 +156,9 @@ def stage_assets(srcdir: str | Path | None, staging: Path) -> dict[str, str]:
 
 
 _PLOTLY_DATA = re.compile(
-    r'<script type="application/json" class="' + re.escape(PLOTLY_DATA_CLASS) + r'">([^<]*)</script>'
+    r'<script type="application/json" class="'
+    + re.escape(PLOTLY_DATA_CLASS)
+    + r'">([^<]*)</script>'
 )
 
 
@@ -164,7 +172,10 @@ def plotly_trace_types(html: str) -> list[str]:
             types.append("<unreadable>")
             continue
         types.extend(
-            trace.get("type", "scatter") if isinstance(trace, dict) else "<unreadable>" for trace in data
+            trace.get("type", "scatter")
+            if isinstance(trace, dict)
+            else "<unreadable>"
+            for trace in data
         )
     return types
 
@@ -204,7 +215,9 @@ def _builder_inited(app):
 
 def is_mathjax_script(filename: str, body: str = "") -> bool:
     """Whether a page script is MathJax or its configuration (which no page needs)."""
-    return "mathjax" in filename.lower() or body.lstrip().startswith(("window.MathJax", "MathJax."))
+    return "mathjax" in filename.lower() or body.lstrip().startswith(
+        ("window.MathJax", "MathJax.")
+    )
 
 
 #: The one page script that must run where it stands in ``<head>``: the inline
@@ -224,11 +237,14 @@ def deferred(js):
         not name
         or "body" in attributes
         or {"async", "defer"} & set(attributes)
-        or attributes.get("type", "text/javascript") not in ("text/javascript", "")
+        or attributes.get("type", "text/javascript")
+        not in ("text/javascript", "")
         or name.split("?")[0].endswith(SYNCHRONOUS_SCRIPTS)
     ):
         return js
-    return _JavaScript(js.filename, priority=js.priority, **{**attributes, "defer": "defer"})
+    return _JavaScript(
+        js.filename, priority=js.priority, **{**attributes, "defer": "defer"}
+    )
 
 
 def _tidy_scripts(app, pagename, templatename, context, doctree):

@@ -48,7 +48,18 @@ METRICS = {
     "KB": ("total-byte-weight", 1e-3),
     "DOM": ("dom-size", 1.0),
 }
-COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".txt", ".xml", ".map", ".inv", ".ico")
+COMPRESSIBLE = (
+    ".html",
+    ".css",
+    ".js",
+    ".json",
+    ".svg",
+    ".txt",
+    ".xml",
+    ".map",
+    ".inv",
+    ".ico",
+)
 
 
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
@@ -75,7 +86,9 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         key = (path, stat.st_mtime)
         if key not in self._cache:
             with open(path, "rb") as f:
-                self._cache[key] = gzip.compress(f.read(), compresslevel=6, mtime=0)
+                self._cache[key] = gzip.compress(
+                    f.read(), compresslevel=6, mtime=0
+                )
         body = self._cache[key]
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(path))
@@ -88,7 +101,9 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
-def serve(directory: Path, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
+def serve(
+    directory: Path, port: int = 0
+) -> tuple[http.server.ThreadingHTTPServer, str]:
     """Serve ``directory`` compressed on 127.0.0.1 in a daemon thread; return the server and its URL."""
     handler = functools.partial(GzipHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -116,7 +131,9 @@ def toc_pages(root: Path = ROOT) -> list[str]:
 def lighthouse_bin(root: Path = ROOT) -> Path:
     path = root / "node_modules" / ".bin" / "lighthouse"
     if not path.exists():
-        sys.exit(f"{path} is missing: run `npm ci` (lighthouse is pinned in package.json)")
+        sys.exit(
+            f"{path} is missing: run `npm ci` (lighthouse is pinned in package.json)"
+        )
     return path
 
 
@@ -133,9 +150,13 @@ def run_lighthouse(url: str, out: Path, root: Path = ROOT) -> dict:
         f"--chrome-flags={CHROME_FLAGS}",
         f"--only-categories={','.join(CATEGORIES)}",
     ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=600
+    )
     if proc.returncode != 0 or not out.exists():
-        raise RuntimeError(f"lighthouse failed on {url}:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"lighthouse failed on {url}:\n{proc.stderr[-2000:]}"
+        )
     return json.loads(out.read_text())
 
 
@@ -154,7 +175,10 @@ def summarize(report: dict) -> dict:
         for ref in report["categories"][cat]["auditRefs"]
         if ref.get("weight", 0) > 0
         for audit_id in [ref["id"]]
-        if (report["audits"][audit_id].get("score") is not None and report["audits"][audit_id]["score"] < 0.9)
+        if (
+            report["audits"][audit_id].get("score") is not None
+            and report["audits"][audit_id]["score"] < 0.9
+        )
     )
     return row
 
@@ -190,21 +214,40 @@ def table(rows: dict[str, dict], runs: int, note: str = "") -> str:
         "| --- |" + " ---: |" * len(cols),
     ]
     for page, row in rows.items():
-        lines.append(f"| {page} | " + " | ".join(fmt(c, row[c]) for c in cols) + " |")
+        lines.append(
+            f"| {page} | " + " | ".join(fmt(c, row[c]) for c in cols) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="the built site")
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "audit", help="where the table goes")
     parser.add_argument(
-        "--runs", type=int, default=3, help="Lighthouse runs per page (the table shows the median)"
+        "--html",
+        type=Path,
+        default=ROOT / "_build" / "html",
+        help="the built site",
     )
     parser.add_argument(
-        "--pages", nargs="*", help="pages to audit (default: every page of _toc.yml, and search)"
+        "--out",
+        type=Path,
+        default=ROOT / "_build" / "audit",
+        help="where the table goes",
     )
-    parser.add_argument("--note", default="", help="a line to add under the table's title")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="Lighthouse runs per page (the table shows the median)",
+    )
+    parser.add_argument(
+        "--pages",
+        nargs="*",
+        help="pages to audit (default: every page of _toc.yml, and search)",
+    )
+    parser.add_argument(
+        "--note", default="", help="a line to add under the table's title"
+    )
     args = parser.parse_args(argv)
     if not (args.html / "index.html").exists():
         sys.exit(f"no site in {args.html}: run `make book` first")
@@ -219,7 +262,10 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.runs):
                 start = time.monotonic()
                 report = run_lighthouse(
-                    f"{base}/{page}.html", args.out / "lighthouse" / f"{page.replace('/', '_')}-{i + 1}.json"
+                    f"{base}/{page}.html",
+                    args.out
+                    / "lighthouse"
+                    / f"{page.replace('/', '_')}-{i + 1}.json",
                 )
                 row = summarize(report)
                 all_runs[page].append(row)
@@ -233,8 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         server.shutdown()
     text = table(rows, args.runs, args.note)
     (args.out / "audit.md").write_text(text)
-    (args.out / "audit.json").write_text(json.dumps({"runs": all_runs, "median": rows}, indent=2) + "\n")
-    print("\n" + text + f"\n(written to {args.out / 'audit.md'} and audit.json)")
+    (args.out / "audit.json").write_text(
+        json.dumps({"runs": all_runs, "median": rows}, indent=2) + "\n"
+    )
+    print(
+        "\n" + text + f"\n(written to {args.out / 'audit.md'} and audit.json)"
+    )
     return 0
 
 

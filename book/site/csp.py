@@ -57,15 +57,46 @@ HANDLERS = {
 }
 #: Script types a browser runs.
 EXECUTABLE_TYPES = frozenset(
-    {"", "text/javascript", "application/javascript", "module", "text/ecmascript", "application/ecmascript"}
+    {
+        "",
+        "text/javascript",
+        "application/javascript",
+        "module",
+        "text/ecmascript",
+        "application/ecmascript",
+    }
 )
 #: The one executable inline script content may carry: sphinx-thebe's kernel name.
 _KERNEL_NAME = re.compile(r"^kernelName = '[A-Za-z0-9_.-]+'$")
 #: Elements content may not carry.
-FORBIDDEN_ELEMENTS = frozenset({"iframe", "frame", "frameset", "object", "embed", "applet", "base", "portal"})
+FORBIDDEN_ELEMENTS = frozenset(
+    {
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "base",
+        "portal",
+    }
+)
 #: Attributes that hold a URL.
-URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "poster", "srcdoc"})
-_META = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n?', re.IGNORECASE)
+URL_ATTRIBUTES = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "xlink:href",
+        "data",
+        "poster",
+        "srcdoc",
+    }
+)
+_META = re.compile(
+    r'<meta http-equiv="Content-Security-Policy"[^>]*>\n?', re.IGNORECASE
+)
 _CHARSET = re.compile(r"<meta charset=[^>]*>\n?", re.IGNORECASE)
 _THEBE_URL = re.compile(r'const THEBE_JS_URL = "(https://[^"]+)"')
 
@@ -117,7 +148,9 @@ def executable(attributes: dict) -> bool:
 
 
 def _scheme(url: str) -> str:
-    plain = "".join(c for c in html.unescape(url) if ord(c) > 32 and c != "\x7f").lower()
+    plain = "".join(
+        c for c in html.unescape(url) if ord(c) > 32 and c != "\x7f"
+    ).lower()
     colon = plain.find(":")
     return plain[:colon] if colon > 0 and plain[:colon].isalpha() else ""
 
@@ -129,27 +162,45 @@ def content_problems(body: str) -> tuple[list[str], set[str]]:
     problems, scripts = [], set()
     for attributes, text in found.scripts:
         if "src" in attributes:
-            problems.append(f"a <script src={attributes['src']!r}> in the page's content")
+            problems.append(
+                f"a <script src={attributes['src']!r}> in the page's content"
+            )
         elif executable(attributes) and not _KERNEL_NAME.match(text.strip()):
             scripts.add(text)
-            problems.append(f"an inline script in the page's content ({text.strip()[:60]!r})")
+            problems.append(
+                f"an inline script in the page's content ({text.strip()[:60]!r})"
+            )
     for tag, attributes in found.tags:
         if tag in FORBIDDEN_ELEMENTS:
             problems.append(f"the element <{tag}>")
         if tag == "meta" and "http-equiv" in attributes:
-            problems.append(f"a <meta http-equiv={attributes['http-equiv']!r}>")
+            problems.append(
+                f"a <meta http-equiv={attributes['http-equiv']!r}>"
+            )
         for name, value in attributes.items():
             if name.startswith("on"):
-                problems.append(f"an event attribute {name}={value[:60]!r} on <{tag}>")
+                problems.append(
+                    f"an event attribute {name}={value[:60]!r} on <{tag}>"
+                )
             elif name in URL_ATTRIBUTES:
                 scheme = _scheme(value)
                 if scheme in ("javascript", "vbscript") or (
                     scheme == "data"
-                    and not (tag == "img" and name == "src" and value.startswith("data:image/"))
+                    and not (
+                        tag == "img"
+                        and name == "src"
+                        and value.startswith("data:image/")
+                    )
                 ):
                     problems.append(f"a {scheme}: URL in {name}= of <{tag}>")
-                elif tag == "use" and name in ("href", "xlink:href") and not value.startswith("#"):
-                    problems.append(f"an SVG <use> of another document ({value[:60]!r})")
+                elif (
+                    tag == "use"
+                    and name in ("href", "xlink:href")
+                    and not value.startswith("#")
+                ):
+                    problems.append(
+                        f"an SVG <use> of another document ({value[:60]!r})"
+                    )
     return list(dict.fromkeys(problems)), scripts
 
 
@@ -157,7 +208,13 @@ def content_problems(body: str) -> tuple[list[str], set[str]]:
 
 
 def script_hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+    return (
+        "'sha256-"
+        + base64.b64encode(
+            hashlib.sha256(text.encode("utf-8")).digest()
+        ).decode()
+        + "'"
+    )
 
 
 def thebe_source(url: str) -> str:
@@ -176,10 +233,17 @@ def kernel_sources(binderhub_url: str, extra=()) -> list[str]:
     sources = []
     host = urlparse(binderhub_url).hostname if binderhub_url else None
     if host:
-        sources += [f"https://{host}", f"https://*.{host}", f"wss://{host}", f"wss://*.{host}"]
+        sources += [
+            f"https://{host}",
+            f"https://*.{host}",
+            f"wss://{host}",
+            f"wss://*.{host}",
+        ]
     for entry in extra:
         entry = str(entry).strip()
-        if not re.fullmatch(r"(https|wss)://(\*\.)?[A-Za-z0-9.-]+(:\d+)?", entry):
+        if not re.fullmatch(
+            r"(https|wss)://(\*\.)?[A-Za-z0-9.-]+(:\d+)?", entry
+        ):
             raise CSPError(
                 f"book_csp_kernel_hosts: {entry!r} is not a https:// or wss:// host (optionally *.host)"
             )
@@ -201,14 +265,20 @@ def policy(hashes, *, thebe_url: str | None = None, kernel_hosts=()) -> str:
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
     }
-    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+    return "; ".join(
+        f"{name} {' '.join(values)}" for name, values in directives.items()
+    )
 
 
-def secure_page(text: str, *, refused: set[str] = frozenset(), kernel_hosts=()) -> str:
+def secure_page(
+    text: str, *, refused: set[str] = frozenset(), kernel_hosts=()
+) -> str:
     """``text`` (a written page) with the theme's handlers moved to ``data-book-onclick`` and
     its Content-Security-Policy first in ``<head>``; raise :class:`CSPError` for what it cannot allow."""
     for handler, action in HANDLERS.items():
-        text = text.replace(f'onclick="{handler}"', f'data-book-onclick="{action}"')
+        text = text.replace(
+            f'onclick="{handler}"', f'data-book-onclick="{action}"'
+        )
     found = scan(text)
     left = [
         f"{name}={value[:60]!r} on <{tag}>"
@@ -217,16 +287,24 @@ def secure_page(text: str, *, refused: set[str] = frozenset(), kernel_hosts=()) 
         if name.startswith("on")
     ]
     if left:
-        raise CSPError(f"inline event handlers the site's policy does not run: {', '.join(left[:3])}")
+        raise CSPError(
+            f"inline event handlers the site's policy does not run: {', '.join(left[:3])}"
+        )
     hashes = {
         script_hash(body)
         for attributes, body in found.scripts
-        if "src" not in attributes and executable(attributes) and body not in refused
+        if "src" not in attributes
+        and executable(attributes)
+        and body not in refused
     }
     thebe = _THEBE_URL.search(text)
     meta = (
         '<meta http-equiv="Content-Security-Policy" content="'
-        + policy(hashes, thebe_url=thebe.group(1) if thebe else None, kernel_hosts=kernel_hosts)
+        + policy(
+            hashes,
+            thebe_url=thebe.group(1) if thebe else None,
+            kernel_hosts=kernel_hosts,
+        )
         .replace("&", "&amp;")
         .replace('"', "&quot;")
         + '">\n'
@@ -269,7 +347,9 @@ def _html_page_context(app, pagename, templatename, context, doctree):
 def _kernel_hosts(app) -> list[str]:
     from book.site.thebe import binderhub_url
 
-    return kernel_sources(binderhub_url(app.config), app.config.book_csp_kernel_hosts or ())
+    return kernel_sources(
+        binderhub_url(app.config), app.config.book_csp_kernel_hosts or ()
+    )
 
 
 def _build_finished(app, exception):
@@ -278,9 +358,14 @@ def _build_finished(app, exception):
     hosts = _kernel_hosts(app)
     pages = dict(_pages(app))
     outdir = Path(app.outdir)
-    targets = {Path(app.builder.get_outfilename(name)): refused for name, refused in pages.items()}
+    targets = {
+        Path(app.builder.get_outfilename(name)): refused
+        for name, refused in pages.items()
+    }
     if (outdir / "index.html").exists():
-        targets.setdefault(outdir / "index.html", set())  # the redirect page (book.site.meta)
+        targets.setdefault(
+            outdir / "index.html", set()
+        )  # the redirect page (book.site.meta)
     for path, refused in sorted(targets.items()):
         if not path.exists():
             continue
@@ -305,7 +390,13 @@ def _builder_inited(app):
 
 
 def setup(app):
-    app.add_config_value("book_csp_kernel_hosts", [], "html", types=(list, tuple))
-    app.connect("builder-inited", _builder_inited, priority=600)  # after assets staged .book-static
+    app.add_config_value(
+        "book_csp_kernel_hosts", [], "html", types=(list, tuple)
+    )
+    app.connect(
+        "builder-inited", _builder_inited, priority=600
+    )  # after assets staged .book-static
     app.connect("html-page-context", _html_page_context, priority=950)
-    app.connect("build-finished", _build_finished, priority=950)  # after book.site.meta's redirect page
+    app.connect(
+        "build-finished", _build_finished, priority=950
+    )  # after book.site.meta's redirect page

@@ -77,14 +77,20 @@ def content_files(site: Path) -> list[str]:
 
 
 def purge(
-    site: Path, *, source: Path | None = None, srcdir: str | Path | None = None, node: str = "node"
+    site: Path,
+    *,
+    source: Path | None = None,
+    srcdir: str | Path | None = None,
+    node: str = "node",
 ) -> dict:
     """Rewrite ``site``'s theme stylesheet from ``source`` (the theme's original) with only
     the rules ``site`` can use; return ``{"before": bytes, "after": bytes, "rejected": selectors}``."""
     source = source or theme_stylesheet()
     target = site / STYLESHEET
     if not source.is_file():
-        raise PurgeError(f"book.site.csspurge: the theme's stylesheet {source} is missing")
+        raise PurgeError(
+            f"book.site.csspurge: the theme's stylesheet {source} is missing"
+        )
     package = find_package(PACKAGE, srcdir)
     request = {
         "content": content_files(site),

@@ -100,7 +100,9 @@ def worker_count(environ=os.environ) -> int:
     except ValueError:
         workers = 0
     if workers < 1:
-        raise ValueError(f"{WORKERS_ENV}={value!r}: expected a whole number of worker processes, 1 or more")
+        raise ValueError(
+            f"{WORKERS_ENV}={value!r}: expected a whole number of worker processes, 1 or more"
+        )
     return workers
 
 
@@ -150,7 +152,10 @@ def notebook_as_mystnb_reads_it(env, path: Path, text: str):
 
 def _excluded(path: Path, nb_config) -> bool:
     posix = PurePosixPath(path.as_posix())
-    return any(posix.match(pattern) for pattern in nb_config.execution_excludepatterns or ())
+    return any(
+        posix.match(pattern)
+        for pattern in nb_config.execution_excludepatterns or ()
+    )
 
 
 def pending_notebooks(env, docnames, cache) -> list[Pending]:
@@ -173,7 +178,13 @@ def pending_notebooks(env, docnames, cache) -> list[Pending]:
         except KeyError:
             pass
         pending.append(
-            Pending(docname, path, notebook, nb_config.execution_timeout, nb_config.execution_allow_errors)
+            Pending(
+                docname,
+                path,
+                notebook,
+                nb_config.execution_timeout,
+                nb_config.execution_allow_errors,
+            )
         )
     return pending
 
@@ -236,14 +247,26 @@ class IPCKernelManager(AsyncKernelManager):
 SOCKET_PATH_MAX = 100
 
 
-def execute_notebook(nb, cwd=None, timeout=None, allow_errors=False, meta_override=True, **kwargs):
+def execute_notebook(
+    nb,
+    cwd=None,
+    timeout=None,
+    allow_errors=False,
+    meta_override=True,
+    **kwargs,
+):
     """jupyter-cache's ``single_nb_execution`` with the kernel on the IPC transport
     (:class:`IPCKernelManager`); the same arguments and result."""
     from jupyter_cache.executors.utils import single_nb_execution
 
     kwargs.setdefault("kernel_manager_class", IPCKernelManager)
     return single_nb_execution(
-        nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=meta_override, **kwargs
+        nb,
+        cwd=cwd,
+        timeout=timeout,
+        allow_errors=allow_errors,
+        meta_override=meta_override,
+        **kwargs,
     )
 
 
@@ -257,20 +280,36 @@ def run_notebook(notebook, cwd: str, timeout, allow_errors):
     start = time.perf_counter()
     try:
         result = execute_notebook(
-            notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True
+            notebook,
+            cwd=cwd,
+            timeout=timeout,
+            allow_errors=allow_errors,
+            meta_override=True,
         )
     except Exception as exc:  # the kernel died, could not start...
         seconds = time.perf_counter() - start
-        return notebook, seconds, _failure(exc, traceback.format_exc(), notebook, seconds)
+        return (
+            notebook,
+            seconds,
+            _failure(exc, traceback.format_exc(), notebook, seconds),
+        )
     if result.err is None:
         return result.nb, result.time, None
-    return result.nb, result.time, _failure(result.err, result.exc_string or "", result.nb, result.time)
+    return (
+        result.nb,
+        result.time,
+        _failure(result.err, result.exc_string or "", result.nb, result.time),
+    )
 
 
-def _failure(err: BaseException, trace: str, notebook, seconds: float) -> Failure:
+def _failure(
+    err: BaseException, trace: str, notebook, seconds: float
+) -> Failure:
     summary = error_summary(err)
     if "MemoryError" in summary or type(err).__name__ == "DeadKernelError":
-        summary += MEMORY_HINT.format(limit=os.environ.get(MEMORY_ENV, DEFAULT_KERNEL_MEMORY_MB))
+        summary += MEMORY_HINT.format(
+            limit=os.environ.get(MEMORY_ENV, DEFAULT_KERNEL_MEMORY_MB)
+        )
     return Failure(summary, type(err).__name__, trace, notebook, seconds)
 
 
@@ -301,15 +340,25 @@ def remembered_seconds(cache_path) -> dict[str, float]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as err:
-        logger.info("[book] %s is unreadable (%s): ignored, and written anew after this build", path, err)
+        logger.info(
+            "[book] %s is unreadable (%s): ignored, and written anew after this build",
+            path,
+            err,
+        )
         return {}
     if not isinstance(data, dict):
-        logger.info("[book] %s is not a JSON object: ignored, and written anew after this build", path)
+        logger.info(
+            "[book] %s is not a JSON object: ignored, and written anew after this build",
+            path,
+        )
         return {}
     return {
         str(k): float(v)
         for k, v in data.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and 0 <= v < 1e9
+        if isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and v == v
+        and 0 <= v < 1e9
     }
 
 
@@ -325,10 +374,14 @@ def remember_seconds(cache_path, seconds: dict[str, float]) -> None:
 
 def code_size(notebook) -> int:
     """Characters of code in ``notebook``: a rough stand-in for its cost when no run time is known."""
-    return sum(len(cell.source) for cell in notebook.cells if cell.cell_type == "code")
+    return sum(
+        len(cell.source) for cell in notebook.cells if cell.cell_type == "code"
+    )
 
 
-def execution_order(pending: list[Pending], seconds: dict[str, float]) -> list[Pending]:
+def execution_order(
+    pending: list[Pending], seconds: dict[str, float]
+) -> list[Pending]:
     """``pending``, costliest first: with workers taking the next notebook as they free up,
     the longest ones should start first. Notebooks never timed come first (the most code
     first: the training chapters are also the longest), then the others by their last time."""
@@ -345,11 +398,18 @@ def process_pool(workers: int):
     Sphinx's process but the environment and ``sys.path`` (so ``book`` comes from this tree)."""
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    )
 
 
 def execute_in_parallel(
-    pending: list[Pending], cache, workers: int, *, task=run_notebook, pool_factory=process_pool
+    pending: list[Pending],
+    cache,
+    workers: int,
+    *,
+    task=run_notebook,
+    pool_factory=process_pool,
 ) -> dict[str, str]:
     """Run ``pending`` in ``workers`` processes and cache every success; return ``{docname: Failure}``."""
     from jupyter_cache.base import CacheBundleIn
@@ -359,7 +419,10 @@ def execute_in_parallel(
     timed: dict[str, float] = {}
     with pool_factory(workers) as pool:
         futures = {
-            pool.submit(task, p.notebook, str(p.path.parent), p.timeout, p.allow_errors): p for p in order
+            pool.submit(
+                task, p.notebook, str(p.path.parent), p.timeout, p.allow_errors
+            ): p
+            for p in order
         }
         for future in as_completed(futures):
             p = futures[future]
@@ -369,12 +432,22 @@ def execute_in_parallel(
                 notebook, seconds, error = (
                     None,
                     0.0,
-                    Failure(f"{type(exc).__name__}: {exc}", type(exc).__name__, ""),
+                    Failure(
+                        f"{type(exc).__name__}: {exc}", type(exc).__name__, ""
+                    ),
                 )
-            if isinstance(error, str):  # (a task that reports a failure as text)
-                error = Failure(error.strip().splitlines()[0] if error.strip() else "?", "Exception", error)
+            if isinstance(
+                error, str
+            ):  # (a task that reports a failure as text)
+                error = Failure(
+                    error.strip().splitlines()[0] if error.strip() else "?",
+                    "Exception",
+                    error,
+                )
             if error is not None:
-                error.notebook = error.notebook if error.notebook is not None else notebook
+                error.notebook = (
+                    error.notebook if error.notebook is not None else notebook
+                )
                 failures[p.docname] = error
                 logger.info(
                     "[book] %s failed in a worker (%s) after %.1f s: not cached, not run again; "
@@ -385,12 +458,18 @@ def execute_in_parallel(
                 )
                 continue
             cache.cache_notebook_bundle(
-                CacheBundleIn(notebook, str(p.path), data={"execution_seconds": seconds}),
+                CacheBundleIn(
+                    notebook, str(p.path), data={"execution_seconds": seconds}
+                ),
                 check_validity=False,
                 overwrite=True,
             )
             timed[p.docname] = seconds
-            logger.info("[book] executed %s in %.1f s (worker process)", p.docname, seconds)
+            logger.info(
+                "[book] executed %s in %.1f s (worker process)",
+                p.docname,
+                seconds,
+            )
     remember_seconds(cache.path, timed)
     return failures
 
@@ -406,7 +485,9 @@ def open_cache(path):
     cache = get_cache(path)
     try:
         cache.list_cache_records()
-    except Exception as err:  # sqlalchemy's DatabaseError, a truncated or foreign file...
+    except (
+        Exception
+    ) as err:  # sqlalchemy's DatabaseError, a truncated or foreign file...
         raise CacheError(
             f"the execution cache's database {Path(path) / 'global.db'} cannot be read "
             f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}): run `make clean` "
@@ -422,14 +503,21 @@ def _drop(cache, record, docname: str, why: str) -> None:
         cache.remove_cache(record.pk)
     except KeyError:  # its notebook file is gone already
         NbCacheRecord.remove_records([record.pk], cache.db)
-    logger.info("[book] %s: %s; dropped from the execution cache, it runs again", docname, why)
+    logger.info(
+        "[book] %s: %s; dropped from the execution cache, it runs again",
+        docname,
+        why,
+    )
 
 
 def stderr_text(notebook) -> str:
     """The first stderr line a notebook's outputs hold ('' if none)."""
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            if (
+                output.get("output_type") == "stream"
+                and output.get("name") == "stderr"
+            ):
                 text = "".join(output.get("text", ""))
                 return (text.strip().splitlines() or [""])[0][:200]
     return ""
@@ -444,7 +532,9 @@ def check_cached(env, docnames, cache) -> list[str]:
         path = Path(env.doc2path(docname))
         if not path.is_file():
             continue
-        read = notebook_as_mystnb_reads_it(env, path, path.read_text(encoding=env.config.source_encoding))
+        read = notebook_as_mystnb_reads_it(
+            env, path, path.read_text(encoding=env.config.source_encoding)
+        )
         if read is None:
             continue
         notebook, config = read
@@ -457,11 +547,21 @@ def check_cached(env, docnames, cache) -> list[str]:
         try:
             cached = cache.get_cache_bundle(record.pk).nb
         except Exception as err:  # truncated JSON, a missing file...
-            _drop(cache, record, docname, f"its cached notebook cannot be read ({type(err).__name__}: {err})")
+            _drop(
+                cache,
+                record,
+                docname,
+                f"its cached notebook cannot be read ({type(err).__name__}: {err})",
+            )
             dropped.append(docname)
             continue
         stderr = stderr_text(cached)
-        if stderr and nb_config.output_stderr in ("warn", "remove-warn", "error", "severe"):
+        if stderr and nb_config.output_stderr in (
+            "warn",
+            "remove-warn",
+            "error",
+            "severe",
+        ):
             _drop(
                 cache,
                 record,
@@ -496,7 +596,9 @@ def _before_read(app, env, docnames):
     start = time.perf_counter()
     failures = execute_in_parallel(pending, cache, workers)
     logger.info(
-        "[book] parallel execution took %.1f s; %d failed", time.perf_counter() - start, len(failures)
+        "[book] parallel execution took %.1f s; %d failed",
+        time.perf_counter() - start,
+        len(failures),
     )
     if failures:
         replay_failures(app, failures)
@@ -521,13 +623,28 @@ def replay_failures(app, failures: dict[str, Failure]) -> None:
             "update replay_failures (or build with BOOK_EXECUTION_WORKERS=1)"
         )
 
-    def replay(nb, cwd=None, timeout=None, allow_errors=False, meta_override=True, **kwargs):
+    def replay(
+        nb,
+        cwd=None,
+        timeout=None,
+        allow_errors=False,
+        meta_override=True,
+        **kwargs,
+    ):
         failure = failures.get(app.env.docname)
         if failure is None:
             return original(
-                nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=meta_override, **kwargs
+                nb,
+                cwd=cwd,
+                timeout=timeout,
+                allow_errors=allow_errors,
+                meta_override=meta_override,
+                **kwargs,
             )
-        logger.info("[book] %s: reporting its failure in a worker, without running it again", app.env.docname)
+        logger.info(
+            "[book] %s: reporting its failure in a worker, without running it again",
+            app.env.docname,
+        )
         ran = failure.notebook
         if ran is not None:
             for mine, theirs in zip(nb.cells, ran.cells, strict=False):
@@ -535,10 +652,14 @@ def replay_failures(app, failures: dict[str, Failure]) -> None:
                     mine.outputs = theirs.get("outputs", [])
                     mine.execution_count = theirs.get("execution_count")
         err = type(failure.kind, (Exception,), {})(failure.summary)
-        return ExecutionResult(nb, cwd, failure.seconds, err, failure.traceback or failure.summary)
+        return ExecutionResult(
+            nb, cwd, failure.seconds, err, failure.traceback or failure.summary
+        )
 
     mystnb_cache.single_nb_execution = replay
-    app.book_replay_restore = lambda: setattr(mystnb_cache, "single_nb_execution", original)
+    app.book_replay_restore = lambda: setattr(
+        mystnb_cache, "single_nb_execution", original
+    )
 
 
 def use_ipc_kernels_in_mystnb(app) -> None:
@@ -556,7 +677,9 @@ def use_ipc_kernels_in_mystnb(app) -> None:
     if original is execute_notebook:
         return
     mystnb_cache.single_nb_execution = execute_notebook
-    app.book_ipc_restore = lambda: setattr(mystnb_cache, "single_nb_execution", original)
+    app.book_ipc_restore = lambda: setattr(
+        mystnb_cache, "single_nb_execution", original
+    )
 
 
 def _restore_mystnb(app, exception):
@@ -608,7 +731,11 @@ def install_kernel_spec(build_dir: Path, environ=os.environ) -> Path:
     spec.parent.mkdir(parents=True, exist_ok=True)
     if not spec.exists() or spec.read_text() != text:
         spec.write_text(text)
-    paths = [p for p in environ.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != str(root)]
+    paths = [
+        p
+        for p in environ.get("JUPYTER_PATH", "").split(os.pathsep)
+        if p and p != str(root)
+    ]
     environ["JUPYTER_PATH"] = os.pathsep.join([str(root), *paths])
     return root
 
@@ -620,7 +747,9 @@ def executed_notebook_file(app, docname: str) -> Path:
     """Where myst-nb writes a page's notebook, which sphinx-book-theme copies to ``_sources/``."""
     from myst_nb.sphinx_ext import OUTPUT_FOLDER
 
-    return Path(app.outdir).parent.joinpath(OUTPUT_FOLDER, *f"{docname}.ipynb".split("/"))
+    return Path(app.outdir).parent.joinpath(
+        OUTPUT_FOLDER, *f"{docname}.ipynb".split("/")
+    )
 
 
 def add_cached_outputs(path: Path, cache) -> bool:
@@ -638,7 +767,9 @@ def add_cached_outputs(path: Path, cache) -> bool:
     notebook = nbformat.read(str(path), as_version=4)
     try:
         _, merged = cache.merge_match_into_notebook(notebook)
-    except KeyError:  # not executed (execution off or failed): leave it as myst-nb wrote it
+    except (
+        KeyError
+    ):  # not executed (execution off or failed): leave it as myst-nb wrote it
         return False
     if merged != notebook:
         nbformat.write(merged, str(path))
@@ -650,7 +781,11 @@ def _download_with_outputs(app, doctree):
 
     nb_config = getattr(app.env, "mystnb_config", None)
     path = executed_notebook_file(app, app.env.docname)
-    if nb_config is None or nb_config.execution_mode != "cache" or not path.is_file():
+    if (
+        nb_config is None
+        or nb_config.execution_mode != "cache"
+        or not path.is_file()
+    ):
         return
     add_cached_outputs(path, get_cache(nb_config.execution_cache_path))
 

@@ -64,7 +64,13 @@ def scalar_step(p: dict) -> dict:
     recurrent = np.array([[p[f"U_{g}"] for g in GATE_ORDER]])
     bias = np.array([p[f"b_{g}"] for g in GATE_ORDER])
     W, b = split_keras_weights(kernel, recurrent, bias)
-    h, c, act = lstm_step(np.array([[p["x"]]]), np.array([[p["h_prev"]]]), np.array([[p["c_prev"]]]), W, b)
+    h, c, act = lstm_step(
+        np.array([[p["x"]]]),
+        np.array([[p["h_prev"]]]),
+        np.array([[p["c_prev"]]]),
+        W,
+        b,
+    )
     return {
         "f": float(act["f"][0, 0]),
         "i": float(act["i"][0, 0]),
@@ -102,7 +108,9 @@ class ExplorerDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         node = explorer_node()
-        node["ids"] = [f"lstm-explorer-{self.env.new_serialno('lstm-explorer')}"]
+        node["ids"] = [
+            f"lstm-explorer-{self.env.new_serialno('lstm-explorer')}"
+        ]
         self.set_source_info(node)
         return [node]
 
@@ -110,11 +118,17 @@ class ExplorerDirective(SphinxDirective):
 def visit_explorer_html(self, node: explorer_node) -> None:
     self.body.append(
         self.starttag(
-            node, "div", CLASS="lstm-explorer", role="group", **{"aria-label": "LSTM cell explorer"}
+            node,
+            "div",
+            CLASS="lstm-explorer",
+            role="group",
+            **{"aria-label": "LSTM cell explorer"},
         )
     )
     # Escaped like any text Sphinx writes (today it holds only the equations and numbers).
-    self.body.append(f'<p class="lstm-explorer-fallback">{html.escape(fallback_text())}</p>')
+    self.body.append(
+        f'<p class="lstm-explorer-fallback">{html.escape(fallback_text())}</p>'
+    )
     self.body.append("</div>\n")
     raise nodes.SkipNode
 
@@ -135,7 +149,10 @@ def _builder_inited(app) -> None:
         return
     static = Path(app.doctreedir) / "course_explorer_static"
     for name in (SCRIPT, STYLESHEET):
-        _write_if_changed(static / name, (_HERE / Path(name).name).read_text(encoding="utf-8"))
+        _write_if_changed(
+            static / name,
+            (_HERE / Path(name).name).read_text(encoding="utf-8"),
+        )
     if str(static) not in app.config.html_static_path:
         app.config.html_static_path.append(str(static))
 

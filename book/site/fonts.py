@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 FONT_FOLDER = Path("_static", "vendor", "fontawesome", "webfonts")
 FONTS = ("fa-solid-900.woff2", "fa-regular-400.woff2", "fa-brands-400.woff2")
 #: A FontAwesome class rule of the theme's CSS: ``.fa-a:before,.fa-b:before{content:"\\f09b"}``.
-ICON_RULE = re.compile(r'((?:\.fa-[a-z0-9-]+:{1,2}(?:before|after),?)+)\{content:"\\([0-9a-f]{2,6})"\}')
+ICON_RULE = re.compile(
+    r'((?:\.fa-[a-z0-9-]+:{1,2}(?:before|after),?)+)\{content:"\\([0-9a-f]{2,6})"\}'
+)
 ICON_CLASS = re.compile(r"\bfa-([a-z0-9]+(?:-[a-z0-9]+)*)")
 ESCAPE = re.compile(r"\\([ef][0-9a-f]{3})\b", re.IGNORECASE)
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
@@ -45,7 +47,12 @@ def theme_font_folder() -> Path:
     import pydata_sphinx_theme
 
     return Path(pydata_sphinx_theme.__file__).parent.joinpath(
-        "theme", "pydata_sphinx_theme", "static", "vendor", "fontawesome", "webfonts"
+        "theme",
+        "pydata_sphinx_theme",
+        "static",
+        "vendor",
+        "fontawesome",
+        "webfonts",
     )
 
 
@@ -100,7 +107,9 @@ def subset_font(source: Path, target: Path, codepoints: set[int]) -> int:
     return target.stat().st_size
 
 
-def subset_site_fonts(site: Path, source_folder: Path | None = None) -> dict[str, tuple[int, int]]:
+def subset_site_fonts(
+    site: Path, source_folder: Path | None = None
+) -> dict[str, tuple[int, int]]:
     """Subset the three fonts of ``site``; ``{font: (bytes before, bytes after)}``."""
     source_folder = source_folder or theme_font_folder()
     target_folder = site / FONT_FOLDER
@@ -111,8 +120,13 @@ def subset_site_fonts(site: Path, source_folder: Path | None = None) -> dict[str
     for name in FONTS:
         source = source_folder / name
         if not source.is_file():
-            raise FileNotFoundError(f"book.site.fonts: the theme's font {source} is missing")
-        sizes[name] = (source.stat().st_size, subset_font(source, target_folder / name, codepoints))
+            raise FileNotFoundError(
+                f"book.site.fonts: the theme's font {source} is missing"
+            )
+        sizes[name] = (
+            source.stat().st_size,
+            subset_font(source, target_folder / name, codepoints),
+        )
     return sizes
 
 
@@ -124,7 +138,8 @@ def _build_finished(app, exception):
         logger.info(
             "[book] icon fonts cut to the icons the site uses: %s",
             ", ".join(
-                f"{name} {before // 1000} -> {after // 1000} KB" for name, (before, after) in sizes.items()
+                f"{name} {before // 1000} -> {after // 1000} KB"
+                for name, (before, after) in sizes.items()
             ),
         )
 

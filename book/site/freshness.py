@@ -53,7 +53,9 @@ LOCK = ".book-build.lock"
 #: Where myst-nb writes the tracebacks of failed notebooks, under the HTML output.
 REPORTS = "reports"
 #: Pages that display values glued by other pages.
-AGGREGATE_PAGES = ("status",)  # in the doctree folder, beside Sphinx's environment
+AGGREGATE_PAGES = (
+    "status",
+)  # in the doctree folder, beside Sphinx's environment
 SUFFIXES = {".py", ".json", ".js", ".css", ".html", ".txt"}
 
 
@@ -70,7 +72,11 @@ def fingerprint(paths) -> str:
 
 def _files(folder: Path):
     return [
-        p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix in SUFFIXES
+        and "__pycache__" not in p.parts
     ]
 
 
@@ -83,7 +89,9 @@ def kernel_code_fingerprint() -> str:
     """What notebooks execute with: the ``book`` package (not its build-only ``site``) and the pins."""
     site = PACKAGE / "site"
     files = [p for p in _files(PACKAGE) if site not in p.parents]
-    return fingerprint(files + [ROOT / name for name in PIN_FILES if (ROOT / name).is_file()])
+    return fingerprint(
+        files + [ROOT / name for name in PIN_FILES if (ROOT / name).is_file()]
+    )
 
 
 def site_code_fingerprint() -> str:
@@ -93,8 +101,15 @@ def site_code_fingerprint() -> str:
 def cache_folder(app) -> Path:
     """The folder of myst-nb's execution cache (myst-nb resolves it when the builder starts)."""
     config = getattr(app.env, "mystnb_config", None)
-    configured = getattr(config, "execution_cache_path", "") or app.config.nb_execution_cache_path
-    return Path(configured) if configured else Path(app.outdir).parent / ".jupyter_cache"
+    configured = (
+        getattr(config, "execution_cache_path", "")
+        or app.config.nb_execution_cache_path
+    )
+    return (
+        Path(configured)
+        if configured
+        else Path(app.outdir).parent / ".jupyter_cache"
+    )
 
 
 def _outdated(app, env, added, changed, removed):
@@ -102,20 +117,29 @@ def _outdated(app, env, added, changed, removed):
     cache = cache_folder(app)
     stamp = cache / STAMP
     current = kernel_code_fingerprint()
-    if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != current):
-        logger.info("[book] the book package or requirements changed: emptying the execution cache %s", cache)
+    if cache.exists() and (
+        not stamp.exists() or stamp.read_text().strip() != current
+    ):
+        logger.info(
+            "[book] the book package or requirements changed: emptying the execution cache %s",
+            cache,
+        )
         shutil.rmtree(cache)
         stale = True
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current + "\n")
 
     if getattr(app, "book_last_build_failed", False):
-        logger.info("[book] the last build failed or was interrupted: re-reading every page")
+        logger.info(
+            "[book] the last build failed or was interrupted: re-reading every page"
+        )
         stale = True
 
     site = site_code_fingerprint()
     if getattr(env, "book_site_fingerprint", None) not in (None, site):
-        logger.info("[book] the build extension changed: re-reading every page")
+        logger.info(
+            "[book] the build extension changed: re-reading every page"
+        )
         stale = True
     env.book_site_fingerprint = site
     if stale:
@@ -148,7 +172,9 @@ def lock_build(app) -> None:
         ) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    handle.write(
+        f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+    )
     handle.flush()
     app.book_build_lock = handle
 
@@ -175,7 +201,10 @@ def _remember_failure(app, exception):
     reports = Path(app.outdir) / REPORTS
     if reports.is_dir():
         shutil.rmtree(reports)
-        logger.info("[book] removed the execution reports of earlier, failed builds (%s)", reports)
+        logger.info(
+            "[book] removed the execution reports of earlier, failed builds (%s)",
+            reports,
+        )
 
 
 def setup(app):

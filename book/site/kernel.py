@@ -36,7 +36,9 @@ def memory_limit_mb(environ=os.environ) -> int:
     except ValueError:
         limit = -1
     if limit < 0:
-        raise ValueError(f"{MEMORY_ENV}={value!r}: expected a whole number of MiB (0 for no limit)")
+        raise ValueError(
+            f"{MEMORY_ENV}={value!r}: expected a whole number of MiB (0 for no limit)"
+        )
     return limit
 
 

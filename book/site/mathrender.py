@@ -108,7 +108,9 @@ def _node_executable() -> str:
     return node
 
 
-def typeset(formulas, srcdir: str | Path | None = None, *, node: str | None = None) -> Typeset:
+def typeset(
+    formulas, srcdir: str | Path | None = None, *, node: str | None = None
+) -> Typeset:
     """Typeset ``formulas`` (an iterable of :class:`Formula`) in one Node process.
 
     Errors of single formulas are returned in ``errors`` (the caller names the pages);
@@ -120,7 +122,9 @@ def typeset(formulas, srcdir: str | Path | None = None, *, node: str | None = No
     result = Typeset(version=package_version(package))
     if not formulas:
         return result
-    request = {"formulas": [{"tex": f.tex, "display": f.display} for f in formulas]}
+    request = {
+        "formulas": [{"tex": f.tex, "display": f.display} for f in formulas]
+    }
     env = dict(os.environ, NODE_PATH=str(package.parent))
     start = time.perf_counter()
     try:
@@ -134,7 +138,9 @@ def typeset(formulas, srcdir: str | Path | None = None, *, node: str | None = No
             check=False,
         )
     except OSError as err:
-        raise MathRenderError(f"book.site.mathrender: could not run Node.js: {err}") from err
+        raise MathRenderError(
+            f"book.site.mathrender: could not run Node.js: {err}"
+        ) from err
     result.seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise MathRenderError(
@@ -146,7 +152,9 @@ def typeset(formulas, srcdir: str | Path | None = None, *, node: str | None = No
         if "error" in out:
             result.errors[formula] = out["error"]
             continue
-        why = unsafe_markup(out["html"]) or next(filter(None, map(unsafe_markup, out["defs"].values())), None)
+        why = unsafe_markup(out["html"]) or next(
+            filter(None, map(unsafe_markup, out["defs"].values())), None
+        )
         if why:
             result.errors[formula] = (
                 f"{why}, which the site refuses in a formula (a link, a style or a request)"
@@ -173,7 +181,9 @@ MATH_ELEMENTS = frozenset(
     }
 )  # fmt: skip
 #: Attributes no formula may carry, whatever their value.
-_FORBIDDEN_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "background", "srcdoc", "ping"})
+_FORBIDDEN_ATTRIBUTES = frozenset(
+    {"href", "src", "action", "formaction", "background", "srcdoc", "ping"}
+)
 #: Words no attribute value of a formula may contain (a link, a style that loads something).
 _FORBIDDEN_VALUES = (
     "javascript:",
@@ -222,7 +232,9 @@ def unsafe_markup(markup: str) -> str | None:
                     problems.append(f"the attribute {name}={value!r}")
                 elif name == "style" and not _plain_style(value):
                     problems.append(f"the style {value!r}")
-                elif name == "class" and not all(c.startswith(("MathJax", "mjx-")) for c in value.split()):
+                elif name == "class" and not all(
+                    c.startswith(("MathJax", "mjx-")) for c in value.split()
+                ):
                     problems.append(f"the class {value!r}")
                 elif name == "id" and not value.startswith("MJX-"):
                     problems.append(f"the id {value!r}")
@@ -253,12 +265,16 @@ def describe(formula: Formula, message: str) -> str:
     return f"MathJax cannot typeset the {kind} {formula.tex!r}: {message}"
 
 
-def error_report(errors: dict[Formula, str], pages: dict[str, set[Formula]]) -> str:
+def error_report(
+    errors: dict[Formula, str], pages: dict[str, set[Formula]]
+) -> str:
     """One line per page and formula that MathJax could not typeset."""
     lines = [
         f"{docname}: {describe(formula, message)}"
         for formula, message in sorted(errors.items())
-        for docname in sorted(d for d, found in pages.items() if formula in found)
+        for docname in sorted(
+            d for d, found in pages.items() if formula in found
+        )
     ]
     return "book.site.mathrender: " + "\n".join(lines)
 
@@ -284,7 +300,9 @@ def display_tex(node: nodes.math_block) -> str:
     if len(parts) > 1:
         out.append(r" \begin{align}\begin{aligned}")
     for i, part in enumerate(parts):
-        out.append(r"\begin{split}" + part + r"\end{split}" if r"\\" in part else part)
+        out.append(
+            r"\begin{split}" + part + r"\end{split}" if r"\\" in part else part
+        )
         if i < len(parts) - 1:
             out.append(r"\\")
     if len(parts) > 1:
@@ -294,8 +312,13 @@ def display_tex(node: nodes.math_block) -> str:
 
 def page_formulas(doctree) -> set[Formula]:
     """Every formula a page shows: its math nodes and its quizzes' strings."""
-    found = {Formula(node.astext(), False) for node in doctree.findall(nodes.math)}
-    found |= {Formula(display_tex(node), True) for node in doctree.findall(nodes.math_block)}
+    found = {
+        Formula(node.astext(), False) for node in doctree.findall(nodes.math)
+    }
+    found |= {
+        Formula(display_tex(node), True)
+        for node in doctree.findall(nodes.math_block)
+    }
     for quiz in doctree.findall(quiznodes.quiz_node):
         for text in quiztext.texts(quiz["questions"]):
             found.update(quiz_formulas(text))
@@ -335,7 +358,8 @@ def markup(env, formula: Formula, where: str = "") -> str:
         result = typeset([formula], env.srcdir)
         if result.errors:
             raise MathRenderError(
-                f"book.site.mathrender: {where}: " + describe(formula, result.errors[formula])
+                f"book.site.mathrender: {where}: "
+                + describe(formula, result.errors[formula])
             )
         store.html.update(result.html)
         store.glyphs.update(result.glyphs)
@@ -368,7 +392,11 @@ def _env_updated(app, env):
     if store.fingerprint != fingerprint:
         # a new MathJax or renderer: typeset everything again, rewrite every page with math
         store.html, store.glyphs, store.fingerprint = {}, {}, fingerprint
-        rewrite = sorted(d for d, found in store.pages.items() if found and d in env.all_docs)
+        rewrite = sorted(
+            d
+            for d, found in store.pages.items()
+            if found and d in env.all_docs
+        )
     wanted = set().union(*store.pages.values()) if store.pages else set()
     missing = wanted - store.html.keys()
     if missing or not store.css:
@@ -409,12 +437,16 @@ def _write_stylesheet(app, css: str) -> None:
 def _original(translator, kind: str):
     registry = translator.builder.app.registry
     renderers = (
-        registry.html_inline_math_renderers if kind == "inline" else registry.html_block_math_renderers
+        registry.html_inline_math_renderers
+        if kind == "inline"
+        else registry.html_block_math_renderers
     )
     return renderers["mathjax"][0]
 
 
-def _replace(translator, node, kind: str, formula: Formula, delimiters: tuple[str, str]) -> None:
+def _replace(
+    translator, node, kind: str, formula: Formula, delimiters: tuple[str, str]
+) -> None:
     """Run Sphinx's (or myst's) MathJax visitor, then put the typeset formula in place of its TeX."""
     start = len(translator.body)
     try:
@@ -429,13 +461,21 @@ def _replace(translator, node, kind: str, formula: Formula, delimiters: tuple[st
         raise MathRenderError(
             f"book.site.mathrender: {translator.builder.current_docname}: unexpected HTML for {formula.tex!r}: {written[:200]!r}"
         )
-    typeset_ = markup(translator.builder.env, formula, translator.builder.current_docname)
+    typeset_ = markup(
+        translator.builder.env, formula, translator.builder.current_docname
+    )
     translator.body.append(written[:at] + typeset_ + written[at + len(tex) :])
     raise nodes.SkipNode
 
 
 def visit_math(self, node: nodes.math) -> None:
-    _replace(self, node, "inline", Formula(node.astext(), False), tuple(self.builder.config.mathjax_inline))
+    _replace(
+        self,
+        node,
+        "inline",
+        Formula(node.astext(), False),
+        tuple(self.builder.config.mathjax_inline),
+    )
 
 
 def visit_displaymath(self, node: nodes.math_block) -> None:
@@ -454,7 +494,9 @@ def font_cache(body: str, glyphs: dict[str, str]) -> str:
         return ""
     missing = [i for i in ids if i not in glyphs]
     if missing:
-        raise MathRenderError(f"book.site.mathrender: glyphs {missing} are not in the font cache")
+        raise MathRenderError(
+            f"book.site.mathrender: glyphs {missing} are not in the font cache"
+        )
     paths = "".join(glyphs[i] for i in ids)
     return (
         f'<svg id="{FONT_CACHE_ID}" style="display: none" xmlns="http://www.w3.org/2000/svg" '
@@ -475,7 +517,9 @@ def _config_inited(app, config) -> None:
 
 
 def setup(app):
-    app.add_html_math_renderer(RENDERER, (visit_math, None), (visit_displaymath, None))
+    app.add_html_math_renderer(
+        RENDERER, (visit_math, None), (visit_displaymath, None)
+    )
     app.connect("config-inited", _config_inited)
     app.connect("doctree-read", _doctree_read)
     app.connect("env-purge-doc", _purge)

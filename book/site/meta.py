@@ -96,7 +96,9 @@ _TEX = {
 
 def tex_to_text(tex: str) -> str:
     """A readable plain-text rendering of a short TeX formula (for descriptions and snippets)."""
-    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX.get(m.group(1), m.group(1)), tex)
+    text = re.sub(
+        r"\\([A-Za-z]+)", lambda m: _TEX.get(m.group(1), m.group(1)), tex
+    )
     text = text.replace("{", "").replace("}", "").replace("\\", "")
     return re.sub(r"\s+", " ", text).strip()
 
@@ -141,7 +143,10 @@ def pages_url(repository_url: str) -> str:
     """The GitHub Pages address of a GitHub repository URL ('' if it is not one)."""
     parsed = urlparse(repository_url or "")
     parts = [p for p in parsed.path.split("/") if p]
-    if parsed.netloc.lower() not in ("github.com", "www.github.com") or len(parts) < 2:
+    if (
+        parsed.netloc.lower() not in ("github.com", "www.github.com")
+        or len(parts) < 2
+    ):
         return ""
     owner, name = parts[0], parts[1].removesuffix(".git")
     if name.lower() == f"{owner.lower()}.github.io":
@@ -171,15 +176,39 @@ def draw_card(path: Path, title: str, subtitle: str) -> None:
         color = MODEL_COLORS[key]
         ax.plot(
             x,
-            0.16 + 0.05 * i + 0.05 * np.sin(2 * np.pi * (3 * x + 0.2 * i)) * np.exp(-i * x),
+            0.16
+            + 0.05 * i
+            + 0.05 * np.sin(2 * np.pi * (3 * x + 0.2 * i)) * np.exp(-i * x),
             color=color,
             lw=5,
             alpha=0.9,
         )
-    ax.text(0.06, 0.72, title, color="white", fontsize=44, fontweight="bold", va="center", wrap=True)
-    ax.text(0.06, 0.50, subtitle, color="#dde6ee", fontsize=24, va="center", wrap=True)
+    ax.text(
+        0.06,
+        0.72,
+        title,
+        color="white",
+        fontsize=44,
+        fontweight="bold",
+        va="center",
+        wrap=True,
+    )
+    ax.text(
+        0.06,
+        0.50,
+        subtitle,
+        color="#dde6ee",
+        fontsize=24,
+        va="center",
+        wrap=True,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, facecolor=fig.get_facecolor(), metadata={"Software": None})
+    fig.savefig(
+        path,
+        dpi=100,
+        facecolor=fig.get_facecolor(),
+        metadata={"Software": None},
+    )
     plt.close(fig)
 
 
@@ -190,7 +219,11 @@ def write_favicon_ico(path: Path) -> None:
     img = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     draw.rounded_rectangle((0, 0, 31, 31), radius=6, fill="#1f3b57")
-    draw.line([(4, 22), (9, 20), (12, 12), (16, 10), (20, 12), (23, 20), (28, 22)], fill="#e69f00", width=3)
+    draw.line(
+        [(4, 22), (9, 20), (12, 12), (16, 10), (20, 12), (23, 20), (28, 22)],
+        fill="#e69f00",
+        width=3,
+    )
     draw.ellipse((13, 7, 19, 13), fill="#56b4e9")
     img.save(path, format="ICO", sizes=[(32, 32)])
 
@@ -228,7 +261,9 @@ def _config_inited(app, config):
         config.html_favicon = str(FAVICON)
     config.html_theme_options.setdefault("navbar_persistent", [])
     if not config.ogp_site_url:
-        config.ogp_site_url = pages_url(config.html_theme_options.get("repository_url", ""))
+        config.ogp_site_url = pages_url(
+            config.html_theme_options.get("repository_url", "")
+        )
     if config.ogp_image is None:
         config.ogp_image = f"_static/{CARD}"
         config.ogp_image_alt = site_title(config)
@@ -264,7 +299,8 @@ def _html_page_context(app, pagename, templatename, context, doctree):
         text = site_title(app.config)
     description = shorten(text)
     context["metatags"] = (
-        context.get("metatags", "") + f'<meta name="description" content="{html.escape(description)}" />\n'
+        context.get("metatags", "")
+        + f'<meta name="description" content="{html.escape(description)}" />\n'
     )
     # sphinxext-opengraph reads per-page overrides from the page's metadata; a copy,
     # so that the environment's own metadata is left as it was.
@@ -290,7 +326,9 @@ def _build_finished(app, exception):
             index.write_text(
                 REDIRECT.format(
                     title=html.escape(site_title(app.config)),
-                    description=html.escape(f"{site_title(app.config)}: an open course."),
+                    description=html.escape(
+                        f"{site_title(app.config)}: an open course."
+                    ),
                     target=html.escape(target),
                     favicon=Path(app.config.html_favicon).name,
                 )
@@ -300,6 +338,12 @@ def _build_finished(app, exception):
 def setup(app):
     app.setup_extension("sphinxext.opengraph")
     app.connect("config-inited", _config_inited)
-    app.connect("builder-inited", _builder_inited, priority=600)  # after assets staged its folder
-    app.connect("html-page-context", _html_page_context, priority=400)  # before sphinxext-opengraph
-    app.connect("build-finished", _build_finished, priority=900)  # after Jupyter Book's redirect
+    app.connect(
+        "builder-inited", _builder_inited, priority=600
+    )  # after assets staged its folder
+    app.connect(
+        "html-page-context", _html_page_context, priority=400
+    )  # before sphinxext-opengraph
+    app.connect(
+        "build-finished", _build_finished, priority=900
+    )  # after Jupyter Book's redirect

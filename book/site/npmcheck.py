@@ -61,7 +61,9 @@ def _resolve(packages: dict, origin: str, name: str) -> str | None:
     """The lock's path of dependency ``name`` seen from package path ``origin`` (Node's lookup)."""
     base = origin
     while True:
-        candidate = f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
+        candidate = (
+            f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
+        )
         if candidate in packages:
             return candidate
         if not base:
@@ -82,12 +84,17 @@ def closure(packages: dict, names=BUILD_PACKAGES) -> list[str]:
             raise NpmCheckError(f"package-lock.json has no {path}")
         seen.add(path)
         entry = packages[path]
-        for dep in {**entry.get("dependencies", {}), **entry.get("optionalDependencies", {})}:
+        for dep in {
+            **entry.get("dependencies", {}),
+            **entry.get("optionalDependencies", {}),
+        }:
             found = _resolve(packages, path, dep)
             if found:
                 todo.append(found)
             elif dep not in entry.get("optionalDependencies", {}):
-                raise NpmCheckError(f"package-lock.json does not resolve {dep}, needed by {path}")
+                raise NpmCheckError(
+                    f"package-lock.json does not resolve {dep}, needed by {path}"
+                )
     return sorted(seen)
 
 
@@ -103,26 +110,40 @@ def _tarball(integrity: str) -> Path | None:
     """npm's cached tarball of ``integrity`` (``sha512-...``), if the cache has it."""
     if not integrity.startswith("sha512-"):
         return None
-    cache = Path(os.environ.get("npm_config_cache") or Path.home() / ".npm") / "_cacache" / "content-v2"
+    cache = (
+        Path(os.environ.get("npm_config_cache") or Path.home() / ".npm")
+        / "_cacache"
+        / "content-v2"
+    )
     digest = base64.b64decode(integrity.split("-", 1)[1].split()[0]).hex()
     path = cache / "sha512" / digest[:2] / digest[2:4] / digest[4:]
     return path if path.is_file() else None
 
 
-def _check_against_tarball(folder: Path, integrity: str, tarball: Path) -> None:
+def _check_against_tarball(
+    folder: Path, integrity: str, tarball: Path
+) -> None:
     """The tarball matches the lock's integrity, and each installed file matches its copy in it."""
     digest = hashlib.sha512(tarball.read_bytes()).digest()
     if "sha512-" + base64.b64encode(digest).decode() != integrity.split()[0]:
-        raise NpmCheckError(f"npm's cached tarball {tarball} does not match package-lock.json's integrity")
+        raise NpmCheckError(
+            f"npm's cached tarball {tarball} does not match package-lock.json's integrity"
+        )
     with tarfile.open(tarball) as tar:
         for member in tar.getmembers():
             if not member.isfile():
                 continue
-            relative = member.name.split("/", 1)[1] if "/" in member.name else member.name
+            relative = (
+                member.name.split("/", 1)[1]
+                if "/" in member.name
+                else member.name
+            )
             installed = folder / relative
             data = tar.extractfile(member).read()
             if not installed.is_file() or installed.read_bytes() != data:
-                raise NpmCheckError(f"{installed} is not the file of the package npm installed; {FIX}")
+                raise NpmCheckError(
+                    f"{installed} is not the file of the package npm installed; {FIX}"
+                )
 
 
 def record(root: Path) -> dict:
@@ -143,9 +164,17 @@ def record(root: Path) -> dict:
         files = {}
         for file in _files(folder):
             stat = file.stat()
-            files[file.relative_to(folder).as_posix()] = [stat.st_size, _sha256(file)]
-        manifest["packages"][path] = {"version": entry.get("version"), "files": files}
-    (root / "node_modules" / MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True) + "\n")
+            files[file.relative_to(folder).as_posix()] = [
+                stat.st_size,
+                _sha256(file),
+            ]
+        manifest["packages"][path] = {
+            "version": entry.get("version"),
+            "files": files,
+        }
+    (root / "node_modules" / MANIFEST).write_text(
+        json.dumps(manifest, indent=0, sort_keys=True) + "\n"
+    )
     manifest["checked_against_tarballs"] = checked
     return manifest
 
@@ -164,32 +193,44 @@ def verify(root: Path) -> int:
         raise NpmCheckError(f"{path} cannot be read ({err}); {FIX}") from None
     packages, lock_hash = _lock(root)
     if manifest.get("package-lock.json") != lock_hash:
-        raise NpmCheckError(f"package-lock.json changed since node_modules was installed; {FIX}")
+        raise NpmCheckError(
+            f"package-lock.json changed since node_modules was installed; {FIX}"
+        )
     expected = set(closure(packages))
     if set(manifest.get("packages", {})) != expected:
-        raise NpmCheckError(f"node_modules does not hold the packages package-lock.json lists; {FIX}")
+        raise NpmCheckError(
+            f"node_modules does not hold the packages package-lock.json lists; {FIX}"
+        )
     count = 0
     for package, entry in sorted(manifest["packages"].items()):
         folder = root / package
         try:
-            version = json.loads((folder / "package.json").read_text()).get("version")
+            version = json.loads((folder / "package.json").read_text()).get(
+                "version"
+            )
         except (OSError, ValueError):
             version = None
         if version != packages[package].get("version"):
             raise NpmCheckError(
                 f"{folder} is version {version}, package-lock.json says {packages[package].get('version')}; {FIX}"
             )
-        present = {file.relative_to(folder).as_posix() for file in _files(folder)}
+        present = {
+            file.relative_to(folder).as_posix() for file in _files(folder)
+        }
         if present != set(entry["files"]):
             extra = sorted(present ^ set(entry["files"]))[:3]
-            raise NpmCheckError(f"{folder} has files added or missing ({', '.join(extra)}); {FIX}")
+            raise NpmCheckError(
+                f"{folder} has files added or missing ({', '.join(extra)}); {FIX}"
+            )
         for name, (size, digest) in entry["files"].items():
             file = folder / name
             actual = file.stat().st_size
             count += 1
             if actual != size or _sha256(file) != digest:
                 what = (
-                    f"{actual:,} bytes, {size:,} expected" if actual != size else "other content, same size"
+                    f"{actual:,} bytes, {size:,} expected"
+                    if actual != size
+                    else "other content, same size"
                 )
                 raise NpmCheckError(
                     f"{file} is not what `npm ci` installed from package-lock.json ({what}); {FIX}"
@@ -209,9 +250,13 @@ def main(argv=None) -> int:
         )
         return 0
     if argv[:1] == ["verify"]:
-        print(f"node_modules: {verify(root)} files as installed from package-lock.json")
+        print(
+            f"node_modules: {verify(root)} files as installed from package-lock.json"
+        )
         return 0
-    print("usage: python3 book/site/npmcheck.py record|verify", file=sys.stderr)
+    print(
+        "usage: python3 book/site/npmcheck.py record|verify", file=sys.stderr
+    )
     return 2
 
 

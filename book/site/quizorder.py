@@ -21,7 +21,13 @@ from __future__ import annotations
 
 import random
 
-__all__ = ["CHOICE_TYPES", "SOURCE", "displayed", "in_file_order", "permutation"]
+__all__ = [
+    "CHOICE_TYPES",
+    "SOURCE",
+    "displayed",
+    "in_file_order",
+    "permutation",
+]
 
 #: Question types whose answers are buttons (numeric questions have no shown answers).
 CHOICE_TYPES = frozenset({"multiple_choice", "many_choice"})
@@ -37,10 +43,14 @@ def permutation(quiz: str, question: dict) -> list[int]:
         return identity
     for attempt in range(100):
         order = identity[:]
-        random.Random(f"{quiz}\n{question.get('question', '')}\n{attempt}").shuffle(order)
+        random.Random(
+            f"{quiz}\n{question.get('question', '')}\n{attempt}"
+        ).shuffle(order)
         if order != identity:
             return order
-    raise AssertionError("unreachable: 100 shuffles of two or more answers all gave the identity")
+    raise AssertionError(
+        "unreachable: 100 shuffles of two or more answers all gave the identity"
+    )
 
 
 def displayed(quiz: str, questions: list[dict]) -> list[dict]:
@@ -50,7 +60,10 @@ def displayed(quiz: str, questions: list[dict]) -> list[dict]:
     for question in questions:
         copy = dict(question)
         if "answers" in question:
-            copy["answers"] = [{**question["answers"][i], SOURCE: i} for i in permutation(quiz, question)]
+            copy["answers"] = [
+                {**question["answers"][i], SOURCE: i}
+                for i in permutation(quiz, question)
+            ]
         shown.append(copy)
     return shown
 
@@ -61,7 +74,11 @@ def in_file_order(questions: list[dict]) -> list[dict]:
     for question in questions:
         copy = dict(question)
         if "answers" in question:
-            answers = sorted(question["answers"], key=lambda a: a.get(SOURCE, 0))
-            copy["answers"] = [{k: v for k, v in a.items() if k != SOURCE} for a in answers]
+            answers = sorted(
+                question["answers"], key=lambda a: a.get(SOURCE, 0)
+            )
+            copy["answers"] = [
+                {k: v for k, v in a.items() if k != SOURCE} for a in answers
+            ]
         restored.append(copy)
     return restored

@@ -143,7 +143,9 @@ PATCHES: tuple[Patch, ...] = (
 )
 
 
-def apply(file: str, text: str, patches: tuple[Patch, ...] | None = None) -> str:
+def apply(
+    file: str, text: str, patches: tuple[Patch, ...] | None = None
+) -> str:
     """``text`` of jupyterquiz's ``js/<file>`` with the course's patches for that file applied
     (``patches``: :data:`PATCHES` by default)."""
     for patch in PATCHES if patches is None else patches:

@@ -37,7 +37,9 @@ def base_url(config) -> str:
     """The site's base URL with a final ``/`` ('' if none is known)."""
     from book.site.meta import pages_url
 
-    url = (config.html_baseurl or "").strip() or (getattr(config, "ogp_site_url", "") or "").strip()
+    url = (config.html_baseurl or "").strip() or (
+        getattr(config, "ogp_site_url", "") or ""
+    ).strip()
     if not url:
         url = pages_url(config.html_theme_options.get("repository_url", ""))
     return url if not url or url.endswith("/") else url + "/"
@@ -45,7 +47,9 @@ def base_url(config) -> str:
 
 def sitemap_xml(urls: list[str]) -> str:
     """A sitemaps.org 0.9 ``<urlset>`` of ``urls``, in their order."""
-    entries = "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls)
+    entries = "".join(
+        f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls
+    )
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{NAMESPACE}">\n{entries}</urlset>\n'
 
 
@@ -68,7 +72,11 @@ def page_urls(app, base: str) -> list[str]:
 
 
 def _build_finished(app, exception):
-    if exception is not None or app.builder.format != "html" or app.builder.name != "html":
+    if (
+        exception is not None
+        or app.builder.format != "html"
+        or app.builder.name != "html"
+    ):
         return
     base = base_url(app.config)
     outdir = Path(app.outdir)

@@ -28,7 +28,9 @@ BINDER_MARKER = "binderOptions: {"
 
 def binderhub_url(config) -> str:
     """``launch_buttons.binderhub_url`` of ``_config.yml``, as Jupyter Book hands it to Sphinx ('' if unset)."""
-    launch = (getattr(config, "html_theme_options", None) or {}).get("launch_buttons") or {}
+    launch = (getattr(config, "html_theme_options", None) or {}).get(
+        "launch_buttons"
+    ) or {}
     return str(launch.get("binderhub_url") or "").strip().rstrip("/")
 
 
@@ -38,7 +40,9 @@ def patch_config(text: str, docname: str, binder_url: str = "") -> str:
         return text
     inserts = [(MARKER, EXTRA_OPTIONS)]
     if binder_url:
-        inserts.append((BINDER_MARKER, f"binderUrl: {json.dumps(binder_url)},"))
+        inserts.append(
+            (BINDER_MARKER, f"binderUrl: {json.dumps(binder_url)},")
+        )
     for marker, option in inserts:
         patched = text.replace(marker, f"{marker}\n        {option}", 1)
         if patched == text:
