@@ -202,7 +202,11 @@ def test_the_chapter_chooses_its_rates_on_the_edges_of_the_grid(results):
 @pytest.mark.claims
 def test_the_ranking_holds_on_other_seeds_at_the_chapters_rates(results):
     val, test, baselines = results
-    check_claims(test, baselines, chosen_rates(val, TUNING_SEED))
+    rate = chosen_rates(val, TUNING_SEED)
+    # the 20-unit SimpleRNN's two rates tie in the chapter (its choice could go either way by
+    # rounding): the claims must hold at either of them
+    for tied in GRID:
+        check_claims(test, baselines, {**rate, "SimpleRNN": tied})
 
 
 @pytest.mark.slow
