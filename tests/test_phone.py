@@ -49,43 +49,6 @@ SET_MODE = """
 """
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_no_sideways_scrolling_on_a_phone(browser, site_url, built_site, name):
-    """One visit per page, checked in light mode and then in dark mode (switched in place)."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
-    context.add_init_script("localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');")
-    page = context.new_page()
-    widths = {}
-    try:
-        page.goto(f"{site_url}/{name}.html", wait_until="load")
-        page.wait_for_load_state("networkidle")
-        figures = page.locator(".book-plotly-figure")
-        for i in range(figures.count()):
-            figures.nth(i).scroll_into_view_if_needed()
-            figures.nth(i).locator("svg.main-svg").first.wait_for(timeout=10_000)
-        for mode in ("light", "dark"):
-            page.evaluate(SET_MODE, mode)
-            page.evaluate("window.scrollTo(0, 0)")
-            page.wait_for_timeout(300)
-            assert page.evaluate("document.documentElement.dataset.theme") == mode
-            widths[mode] = (
-                page.evaluate("document.documentElement.scrollWidth"),
-                page.evaluate(WIDE_ELEMENTS, PHONE["width"]),
-            )
-            if SCREENSHOTS:
-                shots = built_site.build / "screenshots" / "phone"
-                shots.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(shots / f"{name.replace('/', '__')}-{mode}.png"), full_page=True)
-    finally:
-        context.close()
-    for mode, (width, wide) in widths.items():
-        assert width <= PHONE["width"], (
-            f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
-        )
-    assert set(widths) == {"light", "dark"}
-
-
 # Every figure image on the phone: the width it is shown at, what its natural (desktop) width is.
 FIGURE_IMAGES = """
 () => [...document.querySelectorAll('.bd-article figure img')].map(img => ({
@@ -97,21 +60,13 @@ FIGURE_IMAGES = """
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_figures_are_as_wide_as_the_text_check_assumes(browser, site_url, built_site, name):
+def test_figures_are_as_wide_as_the_text_check_assumes(phone_visits, name):
     """book.plots.check_figure_text assumes a phone shows a figure at its natural width or the
     whole 342-px column, whichever is smaller: a figure shown narrower (a desktop :figwidth:)
     would have smaller text than the build checked."""
     from book.plots import PHONE_COLUMN_PX
 
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
-    page = context.new_page()
-    try:
-        page.goto(f"{site_url}/{name}.html", wait_until="load")
-        images = page.evaluate(FIGURE_IMAGES)
-    finally:
-        context.close()
-    for image in images:
+    for image in phone_visits(name)["images"]:
         expected = min(image["natural"], PHONE_COLUMN_PX)
         assert image["shown"] >= expected - 1, (
             f"{name}: figure {image['src']} is shown {image['shown']:.0f} px wide on a phone, "
@@ -148,6 +103,68 @@ DISPLAY_EQUATIONS = """
 """
 
 
+@pytest.fixture(scope="module")
+def phone_visits(browser, site_url, built_site):
+    """``phone_visits(name)``: what one visit of a page on a phone found, shared by the tests
+    below (one page load per page): its figure images and display equations as laid out,
+    and, after the quizzes and every plotly figure are drawn, its width in light and in dark
+    mode (switched in place) with what sticks out."""
+    cache: dict[str, dict] = {}
+
+    def get(name: str) -> dict:
+        if name in cache:
+            return cache[name]
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        context.route(
+            "**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort()
+        )
+        context.add_init_script(
+            "localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');"
+        )
+        page = context.new_page()
+        found: dict = {"widths": {}}
+        try:
+            page.goto(f"{site_url}/{name}.html", wait_until="load")
+            found["images"] = page.evaluate(FIGURE_IMAGES)
+            found["equations"] = page.evaluate(DISPLAY_EQUATIONS)
+            page.wait_for_load_state("networkidle")
+            figures = page.locator(".book-plotly-figure")
+            for i in range(figures.count()):
+                figures.nth(i).scroll_into_view_if_needed()
+                figures.nth(i).locator("svg.main-svg").first.wait_for(timeout=10_000)
+            for mode in ("light", "dark"):
+                page.evaluate(SET_MODE, mode)
+                page.evaluate("window.scrollTo(0, 0)")
+                page.wait_for_timeout(300)
+                assert page.evaluate("document.documentElement.dataset.theme") == mode
+                found["widths"][mode] = (
+                    page.evaluate("document.documentElement.scrollWidth"),
+                    page.evaluate(WIDE_ELEMENTS, PHONE["width"]),
+                )
+                if SCREENSHOTS:
+                    shots = built_site.build / "screenshots" / "phone"
+                    shots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shots / f"{name.replace('/', '__')}-{mode}.png"), full_page=True)
+        finally:
+            context.close()
+        cache[name] = found
+        return found
+
+    return get
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scrolling_on_a_phone(phone_visits, name):
+    """Checked in light mode and then in dark mode (switched in place), after the quizzes
+    and every plotly figure are drawn."""
+    widths = phone_visits(name)["widths"]
+    assert set(widths) == {"light", "dark"}
+    for mode, (width, wide) in widths.items():
+        assert width <= PHONE["width"], (
+            f"{name} ({mode}): the page is {width} px wide on a {PHONE['width']} px screen: {wide}"
+        )
+
+
 # Pages with a display equation known to be wider than a phone (an expected, strict failure:
 # once it fits, its marker must go). None since chapter 7's perplexity formula was broken over
 # two lines.
@@ -166,18 +183,11 @@ EQUATIONS_TO_FIX: set[str] = set()
         for p in PAGES
     ],
 )
-def test_display_equations_fit_a_phone(browser, site_url, built_site, name):
+def test_display_equations_fit_a_phone(phone_visits, name):
     """At 390 px every display equation is drawn inside the text column, clear of its number,
     with nothing to scroll in its box, at the text's size or larger (a wide equation is
     written on several aligned lines, never shrunk)."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    context.route("**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort())
-    page = context.new_page()
-    try:
-        page.goto(f"{site_url}/{name}.html", wait_until="load")
-        equations = page.evaluate(DISPLAY_EQUATIONS)
-    finally:
-        context.close()
+    equations = phone_visits(name)["equations"]
     too_wide = [
         f"{e['where']!r}: {e['drawn']:.0f} px in a {e['column']:.0f} px column"
         + (", over its number" if e["overlaps"] else "")
