@@ -79,8 +79,9 @@ book: $(STAMP) $(NPM_STAMP)
 test: $(DEV_STAMP) $(NPM_STAMP) chromium
 	$(BIN)/python -m pytest -m "not claims" --durations=30
 
-## make test-claims: the robustness checks of the chapters' claims (other seeds and learning
-## rates, the serial-versus-parallel rebuild); minutes of training each
+## make test-claims: the second tier: robustness checks of the chapters' claims (other seeds and
+## learning rates, the serial-versus-parallel rebuild; minutes of training each) and of the build
+## (small books built with bad quiz files and failing cells, a build from the execution cache)
 test-claims: $(DEV_STAMP) $(NPM_STAMP) chromium
 	$(BIN)/python -m pytest -m claims --durations=30
 

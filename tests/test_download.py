@@ -18,7 +18,8 @@ from book_pages import chapter_pages
 from conftest import ROOT, build_book
 from test_thebe_config import _executed_notebook
 
-pytestmark = pytest.mark.slow
+# The second tier (make test-claims): a second build of the whole book, from the cache.
+pytestmark = [pytest.mark.slow, pytest.mark.claims]
 
 
 def code_cells_with_outputs(notebook) -> int:

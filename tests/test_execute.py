@@ -411,6 +411,7 @@ def test_the_build_kernel_manager_gives_each_kernel_its_own_absolute_sockets():
 
 
 @pytest.mark.slow
+@pytest.mark.claims  # the second tier: builds small books
 def test_a_book_executes_in_parallel_and_mystnb_only_reads_the_cache(tmp_path):
     from jupyter_cache import get_cache
 
@@ -447,6 +448,7 @@ FAILING = {
 
 
 @pytest.mark.slow
+@pytest.mark.claims  # the second tier: builds small books
 def test_failing_notebooks_run_once_and_fail_the_build_with_mystnb_report(tmp_path):
     """A raising cell, a hanging cell and a runaway allocation: each notebook runs once
     (a hanging cell costs one timeout, not two), the build fails with myst-nb's report
@@ -478,6 +480,7 @@ def test_failing_notebooks_run_once_and_fail_the_build_with_mystnb_report(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.claims  # the second tier: builds small books
 def test_a_first_run_only_stderr_line_fails_one_build_not_every_later_one(tmp_path):
     """Cached with its stderr, the run would fail every build until `make clean`: the
     next build drops it from the cache, says so, and runs it again."""
@@ -504,6 +507,7 @@ def test_a_first_run_only_stderr_line_fails_one_build_not_every_later_one(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.claims  # the second tier: builds small books
 def test_one_worker_leaves_execution_to_mystnb(tmp_path):
     root = mini_book(tmp_path, {"one": f"'one', {TRANSPORT}"})
     proc = jb_build(root, 1)

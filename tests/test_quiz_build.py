@@ -4,7 +4,8 @@
   the quiz script and stylesheet once, a closed container; other pages load no quiz
   script; the quizzes' math comes typeset (no page loads MathJax).
 - In a small copy of the project (the real ``_config.yml`` and ``quizzes/``, one
-  notebook page with a quiz and one without): editing a quiz shows up after a plain
+  notebook page with a quiz and one without; the second tier, ``make test-claims``, as it
+  builds that copy eight times; the quiz checks themselves are unit-tested in ``make test``): editing a quiz shows up after a plain
   rebuild without re-executing the notebook; a malformed or missing quiz fails
   ``jupyter-book build -W -n --keep-going`` with a message naming the file, the
   question and the field, and keeps failing on an unchanged rebuild until fixed.
@@ -281,6 +282,7 @@ def scenario(tmp_path_factory):
     return steps
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 def test_first_build_of_the_copy_succeeds(scenario):
     site = scenario["first"]
     assert site.returncode == 0, site.log[-4000:]
@@ -296,6 +298,7 @@ def test_first_build_of_the_copy_succeeds(scenario):
         assert "<mjx-container" in data and page.select_one("svg#MJX-SVG-global-cache") is not None
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 def test_a_formula_mathjax_cannot_typeset_fails_the_build_naming_the_page(scenario):
     site = scenario["bad_math"]
     assert site.returncode != 0
@@ -305,6 +308,7 @@ def test_a_formula_mathjax_cannot_typeset_fails_the_build_naming_the_page(scenar
     ), site.log[-3000:]
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 def test_edited_quiz_shows_after_a_plain_rebuild_without_re_executing(scenario):
     site = scenario["edited"]
     assert site.returncode == 0, site.log[-4000:]
@@ -319,6 +323,7 @@ def test_edited_quiz_shows_after_a_plain_rebuild_without_re_executing(scenario):
     assert "Executing notebook" not in site.log
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 @pytest.mark.parametrize("step", ["broken", "broken_again"])
 def test_malformed_quiz_fails_the_build_naming_file_question_and_field(scenario, step):
     site = scenario[step]
@@ -329,12 +334,14 @@ def test_malformed_quiz_fails_the_build_naming_file_question_and_field(scenario,
     assert "chapters/with_quiz.md:" in lines[0]  # where the quiz slot is
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 def test_missing_quiz_file_fails_the_build_naming_it(scenario):
     site = scenario["missing"]
     assert site.returncode != 0
     assert f"quizzes/{scenario['name']}.json: no such quiz file" in site.log
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 def test_content_that_would_run_script_fails_the_build_naming_the_page(scenario):
     """Raw HTML with an event handler in a chapter (book/site/csp.py's check of a page's content)."""
     site = scenario["hostile_content"]
@@ -345,6 +352,7 @@ def test_content_that_would_run_script_fails_the_build_naming_the_page(scenario)
     ), site.log[-3000:]
 
 
+@pytest.mark.claims  # the second tier: it builds a small copy of the book eight times
 def test_restored_quiz_builds_again(scenario):
     site = scenario["restored"]
     assert site.returncode == 0, site.log[-4000:]
