@@ -1,5 +1,5 @@
-"""minLSTM and minGRU in NumPy, run step by step and by a parallel scan: chapter 9 ("Where next",
-``ch-where_next``).
+"""minLSTM and minGRU in NumPy, run step by step and by a parallel scan: chapter 9,
+section 9.4 ("Recurrence returns", ``sec-recurrence-returns``).
 
 The minimal LSTM of Feng et al. (2024, "Were RNNs All We Needed?") is chapter 4's LSTM
 (:mod:`book.lstm`) with ``h_{t-1}`` taken out of its gates and candidate, the output gate and

@@ -1,5 +1,5 @@
-"""A nonlinear recurrence computed in parallel by Newton's method: chapter 9 ("Where next",
-``ch-where_next``).
+"""A nonlinear recurrence computed in parallel by Newton's method: chapter 9,
+section 9.4 ("Recurrence returns", ``sec-recurrence-returns``).
 
 A recurrence that is nonlinear in its state does not compose into a step of the same small
 form, so the one-pass scans of :mod:`book.minlstm` cannot compute it. It can still be computed

@@ -1,4 +1,5 @@
-"""The state-tracking experiment of chapter 9 ("Where next", ``ch-where_next``).
+"""The state-tracking experiment of chapter 9, section 9.5 ("What the nonlinear recurrence
+buys", ``sec-state-tracking``).
 
 Two tasks on the same streams of random bits, with a target at every step:
 

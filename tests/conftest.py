@@ -213,6 +213,31 @@ def is_local(url: str) -> bool:
     return parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1",)
 
 
+@pytest.fixture(scope="session")
+def reports(browser, site_url, built_site):
+    """``reports(name)``: the ``page_report.PageReport`` of a page, visited once per session
+    and shared by the tests of what a reader sees, downloads, and runs under the page's policy.
+
+    Fails the calling test if the page could not be inspected at all, so that no check
+    passes for want of anything to check.
+    """
+    from page_report import inspect_page
+
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = inspect_page(browser, site_url, built_site.build, name)
+        report = cache[name]
+        assert report.problems == [], (
+            f"{name}: the page could not be inspected; page errors: {report.visit.page_errors}, "
+            f"console errors: {report.visit.console_errors}, blocked: {report.visit.blocked_requests}"
+        )
+        return report
+
+    return get
+
+
 @pytest.fixture
 def offline_page(browser):
     """A fresh page whose requests to any host but 127.0.0.1 are blocked and recorded.

@@ -1,8 +1,8 @@
 """Load one page of the built site in an offline Chromium context and record what happened.
 
-Shared by ``test_browser.py`` (what a reader sees) and ``test_page_weight.py``
-(what a reader downloads). Every request to a host other than 127.0.0.1 is
-blocked and recorded, as in conftest's ``offline_page``; each visit gets a fresh
+Used by ``page_report.py``, whose one visit per page serves ``test_browser.py`` (what
+a reader sees), ``test_page_weight.py`` (what a reader downloads) and ``test_csp.py``.
+Every request to a host other than 127.0.0.1 is blocked and recorded, as in conftest's ``offline_page``; each visit gets a fresh
 context, so nothing is cached between pages ("first load").
 """
 
@@ -76,8 +76,10 @@ def gzip_size(body: bytes) -> int:
     return len(gzip.compress(body, compresslevel=6, mtime=0))
 
 
-def open_offline(browser, url: str):
+def open_offline(browser, url: str, init_script: str | None = None):
     """Open ``url`` in a fresh offline context; return ``(context, page, visit)``, the page settled.
+
+    ``init_script`` runs in the page before any of its own scripts (a recorder, say).
 
     Settled: the load event has fired, web fonts are in, and the network has been idle
     for half a second (``visit.mathjax`` records whether any MathJax was loaded).
@@ -122,6 +124,8 @@ def open_offline(browser, url: str):
         ),
     )
 
+    if init_script:
+        page.add_init_script(init_script)
     page.goto(url, wait_until="load")
     page.evaluate(WAIT_FOR_FONTS)
     page.wait_for_load_state("networkidle")

@@ -193,17 +193,9 @@ def test_every_built_page_carries_its_policy(built_site):
 
 # ------------------------------------------------------------------ in the browser
 
-#: Records every violation the page reports, from the first script on.
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} `
-    + `(${e.sourceFile || ''}:${e.lineNumber || ''}) ${e.sample || ''}`);
-});
-"""
-
-
 def watched(page) -> list[str]:
+    from page_report import RECORD_VIOLATIONS
+
     messages: list[str] = []
     page.on(
         "console",
@@ -226,50 +218,16 @@ def site_pages() -> list[str]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("name", site_pages())
-def test_no_page_reports_a_violation_and_its_scripts_work(offline_page, site_url, name):
-    page = offline_page
-    messages = watched(page)
-    page.goto(f"{site_url}/{name}.html", wait_until="load")
-    page.wait_for_function("() => document.readyState === 'complete'")
-    # quizzes render
-    quizzes = page.locator("div.course-quiz")
-    if quizzes.count():
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('div.course-quiz')].every(q => q.getAttribute('data-rendered')"
-            " && q.querySelector('.Quiz'))",
-            timeout=20_000,
-        )
-        first = page.locator("div.course-quiz .Answer label, div.course-quiz .Answer .MCButton").first
-        if first.count():
-            first.click()
-            page.wait_for_timeout(200)
-    # plotly figures draw
-    figures = page.locator(".book-plotly-figure")
-    for i in range(figures.count()):
-        figures.nth(i).scroll_into_view_if_needed()
-    if figures.count():
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.book-plotly-figure')].every(f => f.querySelector('.js-plotly-plot svg.main-svg'))",
-            timeout=30_000,
-        )
-    # the explorer of chapter 4 comes alive
-    if page.locator(".lstm-explorer").count():
-        page.wait_for_selector(".lstm-explorer[data-ready='1'] [data-value='h']", timeout=10_000)
-        slider = page.locator(".lstm-explorer input[type=range][data-param]").first
-        before = page.locator(".lstm-explorer [data-value='h']").first.text_content()
-        slider.focus()
-        page.keyboard.press("End")
-        page.wait_for_timeout(100)
-        assert page.locator(".lstm-explorer [data-value='h']").first.text_content() != before
-    # the theme's buttons: full screen (a handler the build moved out of the page)
-    full = page.locator('button[data-book-onclick="toggleFullScreen"]')
-    if full.count() and full.first.is_visible():
-        full.first.click()
-        page.wait_for_timeout(200)
-    page.mouse.wheel(0, 4000)
-    page.wait_for_timeout(300)
-    assert violations(page, messages) == [], f"{name}: {violations(page, messages)}"
-    assert not page.blocked_requests, f"{name}: requests to other hosts: {page.blocked_requests}"
+def test_no_page_reports_a_violation_and_its_scripts_work(reports, name):
+    """The shared visit of each page (tests/page_report.py) records every violation from the
+    page's first script on, while its quizzes answer a click, its plotly figures draw, the
+    explorer's output follows a slider, the theme's buttons work and the reader scrolls."""
+    report = reports(name)
+    assert report.csp_violations == [], f"{name}: {report.csp_violations}"
+    assert report.visit.page_errors == [], f"{name}: {report.visit.page_errors}"
+    assert report.explorer_moved in (None, True), f"{name}: the explorer did not follow its slider"
+    assert len(report.figures) == report.figure_divs, f"{name}: a plotly figure did not draw"
+    assert not report.visit.blocked_requests, f"{name}: requests to other hosts: {report.visit.blocked_requests}"
 
 
 @pytest.mark.browser

@@ -1,8 +1,9 @@
 """What a reader downloads: the gzip-compressed size of each page on first load.
 
 Each page of the table of contents is opened in a fresh (empty-cache, offline)
-Chromium context; every response it receives until the network is idle (the fonts
-are in) is gzip-compressed here, at level 6, and summed. The table is printed and
+Chromium context (the session's shared visit, tests/page_report.py); every response it
+receives until the network is idle (the fonts are in) is gzip-compressed, at level 6,
+and summed. The table is printed and
 written to ``_build/page-weight.json``. The math comes typeset in the page's HTML
 (book/site/mathrender.py): no page downloads MathJax or math fonts, only MathJax's
 small stylesheet for its SVG output.
@@ -16,7 +17,6 @@ from urllib.parse import urlparse
 import pytest
 
 from book_pages import toc_pages
-from page_visit import open_offline
 
 pytestmark = pytest.mark.browser
 
@@ -34,12 +34,14 @@ def _path(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def weights(browser, site_url, built_site):
-    """``{page: {"gzip_bytes", "raw_bytes", "requests", "resources"}}`` for every TOC page."""
+def weights(reports, built_site):
+    """``{page: {"gzip_bytes", "raw_bytes", "requests", "resources"}}`` for every TOC page.
+
+    From the session's one visit of each page (conftest's ``reports``): what it loaded
+    until the network was idle, before anything was scrolled or clicked."""
     result = {}
     for name in PAGES:
-        context, _page, visit = open_offline(browser, f"{site_url}/{name}.html")
-        context.close()
+        visit = reports(name).visit
         result[name] = {
             "gzip_bytes": visit.gzip_total,
             "raw_bytes": visit.raw_total,

@@ -24,6 +24,8 @@ import_tensorflow()
 
 from book.lstm import lstm_param_count  # noqa: E402
 from book.minlstm import minlstm_param_count  # noqa: E402
+from chapter_settings import chapter_settings  # noqa: E402
+
 from book.state_tracking import (  # noqa: E402
     Branch,
     accuracy_by_position,
@@ -33,10 +35,16 @@ from book.state_tracking import (  # noqa: E402
     train_side_by_side,
 )
 
-# The chapter's settings (chapters/09_where_next.md, the experiment's cells).
-TRAIN_STEPS, TEST_STEPS, N_TRAIN, N_TEST = 8, 100, 2_000, 400
-UNITS, EPOCHS, BATCH, LEARNING_RATE = 32, 4, 64, 0.02
-CHAPTER_SEEDS = (0, 1, 2)
+# The chapter's settings, read from the experiment's cells (chapters/09_where_next_state.md).
+SETTINGS = chapter_settings(
+    "09_where_next_state", "TRAIN_STEPS", "TEST_STEPS", "N_TRAIN", "N_TEST", "UNITS", "EPOCHS",
+    "BATCH", "LEARNING_RATE", "SEEDS",
+)  # fmt: skip
+TRAIN_STEPS, TEST_STEPS = SETTINGS["TRAIN_STEPS"], SETTINGS["TEST_STEPS"]
+N_TRAIN, N_TEST = SETTINGS["N_TRAIN"], SETTINGS["N_TEST"]
+UNITS, EPOCHS, BATCH = SETTINGS["UNITS"], SETTINGS["EPOCHS"], SETTINGS["BATCH"]
+LEARNING_RATE = SETTINGS["LEARNING_RATE"]
+CHAPTER_SEEDS = tuple(SETTINGS["SEEDS"])
 
 
 @pytest.fixture(scope="module")
