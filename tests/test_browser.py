@@ -49,6 +49,7 @@ RAW_TEX = [
 # An alt text that is only a file name (myst-nb's default for an output image) describes nothing.
 FILE_NAME_ALT = re.compile(r"^\S*\.(png|svg|jpe?g|gif|webp)$", re.IGNORECASE)
 
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_offline_without_errors(reports, name):
     visit = reports(name).visit

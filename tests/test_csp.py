@@ -193,6 +193,7 @@ def test_every_built_page_carries_its_policy(built_site):
 
 # ------------------------------------------------------------------ in the browser
 
+
 def watched(page) -> list[str]:
     from page_report import RECORD_VIOLATIONS
 
@@ -227,7 +228,9 @@ def test_no_page_reports_a_violation_and_its_scripts_work(reports, name):
     assert report.visit.page_errors == [], f"{name}: {report.visit.page_errors}"
     assert report.explorer_moved in (None, True), f"{name}: the explorer did not follow its slider"
     assert len(report.figures) == report.figure_divs, f"{name}: a plotly figure did not draw"
-    assert not report.visit.blocked_requests, f"{name}: requests to other hosts: {report.visit.blocked_requests}"
+    assert not report.visit.blocked_requests, (
+        f"{name}: requests to other hosts: {report.visit.blocked_requests}"
+    )
 
 
 @pytest.mark.browser

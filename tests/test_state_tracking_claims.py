@@ -24,8 +24,6 @@ import_tensorflow()
 
 from book.lstm import lstm_param_count  # noqa: E402
 from book.minlstm import minlstm_param_count  # noqa: E402
-from chapter_settings import chapter_settings  # noqa: E402
-
 from book.state_tracking import (  # noqa: E402
     Branch,
     accuracy_by_position,
@@ -34,6 +32,7 @@ from book.state_tracking import (  # noqa: E402
     side_by_side,
     train_side_by_side,
 )
+from chapter_settings import chapter_settings  # noqa: E402
 
 # The chapter's settings, read from the experiment's cells (chapters/09_where_next_state.md).
 SETTINGS = chapter_settings(
