@@ -42,6 +42,7 @@ MODEL_COLORS = {
     "LSTM + attention": "#000000",  # black (chapter 8: the encoder-decoder with attention)
     "GRU": "#009E73",  # bluish green
     "minLSTM": "#000000",  # black (chapter 9's linear recurrence)
+    "signed minLSTM": "#56B4E9",  # sky blue (chapter 9: transitions between -1 and 1)
     "linear": "#CC79A7",  # reddish purple
     "naive": "#E69F00",  # orange
     "mean guess": "#555555",

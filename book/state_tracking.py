@@ -12,7 +12,8 @@ Two tasks on the same streams of random bits, with a target at every step:
 Two recurrent layers read them: Keras' ``LSTM`` and :class:`MinLSTM`, a Keras layer computing
 the minLSTM of :mod:`book.minlstm` (gates from the input only, normalised, a recurrence linear
 in its state) with the same doubling scan as :func:`book.minlstm.linear_recurrence_scan`, in
-Keras operations. :func:`side_by_side` builds one Keras model holding several independent
+Keras operations; with ``signed=True`` its transition is stretched to between -1 and 1 (the
+chapter's "signed minLSTM"). :func:`side_by_side` builds one Keras model holding several independent
 networks (different models, tasks and initial seeds) that read the same batches, so that one
 ``fit`` trains them all: their losses are summed, and with Adam and per-variable gradient
 clipping (``clipnorm``) every network's weights move exactly as if it were trained alone on the
@@ -81,10 +82,17 @@ def min_lstm_layer_class():
         ``kernel`` (n_x, 3 units) and ``bias`` (3 units,) hold the blocks f, i, h, as in
         :mod:`book.minlstm`. The recurrence is run by the doubling scan, with
         ``ceil(log2 max_length)`` rounds: sequences up to ``max_length`` steps.
+
+        With ``signed=True`` the transition is ``a_t = 2 f'_t - 1``, between -1 and 1 instead
+        of between 0 and 1 (the change Grazzi et al., 2025, propose): the state can be turned
+        over, as parity needs; everything else is the minLSTM's.
         """
 
-        def __init__(self, units, max_length=1024, seed=None, **kwargs):
+        def __init__(
+            self, units, max_length=1024, seed=None, signed=False, **kwargs
+        ):
             super().__init__(**kwargs)
+            self.signed = bool(signed)
             self.units = int(units)
             self.max_length = int(max_length)
             self.seed = seed
@@ -109,6 +117,8 @@ def min_lstm_layer_class():
                 f / (f + i),
                 i / (f + i) * h_tilde,
             )  # h_t = a_t h_{t-1} + b_t, h_0 = 0
+            if self.signed:
+                a = 2.0 * a - 1.0
             steps = x.shape[
                 1
             ]  # known when Keras traces a fit or predict on arrays
@@ -138,6 +148,7 @@ def min_lstm_layer_class():
                 "units": self.units,
                 "max_length": self.max_length,
                 "seed": self.seed,
+                "signed": self.signed,
             }
 
     MinLSTM = _MinLSTM
@@ -153,7 +164,7 @@ class Branch:
     """One network of a side-by-side model: which recurrent layer, how wide, on which task, from
     which initial seed."""
 
-    kind: str  # "LSTM" or "minLSTM"
+    kind: str  # "LSTM", "minLSTM" or "signedMinLSTM"
     units: int
     task: str  # "parity" or "recent"
     seed: int
@@ -179,13 +190,17 @@ def _branch_output(branch: Branch, inputs, head_units: int, max_length: int):
             ),
             **init,
         )
-    elif branch.kind == "minLSTM":
+    elif branch.kind in ("minLSTM", "signedMinLSTM"):
         recurrent = min_lstm_layer_class()(
-            branch.units, max_length=max_length, seed=branch.seed
+            branch.units,
+            max_length=max_length,
+            seed=branch.seed,
+            signed=branch.kind == "signedMinLSTM",
         )
     else:
         raise ValueError(
-            f"kind must be 'LSTM' or 'minLSTM', got {branch.kind!r}"
+            "kind must be 'LSTM', 'minLSTM' or 'signedMinLSTM', "
+            f"got {branch.kind!r}"
         )
     states = recurrent(inputs)
     hidden = keras.layers.Dense(head_units, activation="relu", **init)(states)

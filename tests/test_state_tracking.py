@@ -69,6 +69,26 @@ def test_keras_minlstm_matches_numpy(keras_modules, steps):
     assert np.abs(expected).max() > 0.1
 
 
+@pytest.mark.parametrize("steps", [1, 7, 16])
+def test_signed_minlstm_turns_its_state_over(keras_modules, steps):
+    """``signed=True``: the transition is 2 f' - 1 (between -1 and 1), the rest the minLSTM's;
+    the layer's scan matches book.minlstm's loop run on those coefficients."""
+    from book.minlstm import linear_recurrence_loop, minlstm_coefficients
+
+    layer = min_lstm_layer_class()(5, max_length=64, seed=1, signed=True)
+    layer.build((None, None, 2))
+    rng = np.random.default_rng(steps)
+    x = rng.normal(size=(3, steps, 2)).astype("float32")
+    kernel, bias = rng.normal(size=(2, 15)), rng.normal(size=15)
+    layer.set_weights([kernel.astype("float32"), bias.astype("float32")])
+    a, b = minlstm_coefficients(x, kernel, bias)
+    signed = 2 * a - 1
+    assert signed.min() < 0 < signed.max() and np.abs(signed).max() < 1
+    expected = linear_recurrence_loop(signed, b)
+    assert np.abs(np.asarray(layer(x)) - expected).max() < 1e-5
+    assert layer.get_config()["signed"] is True
+
+
 def test_branches_train_independently(keras_modules):
     """Training networks side by side moves each exactly as training it alone would."""
     x, y = parity_streams(64, 6, seed=0)
