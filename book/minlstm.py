@@ -21,8 +21,9 @@ that give the same numbers:
   ``h -> a h + b``; two consecutive maps compose into one of the same kind,
   ``(a1, b1)`` then ``(a2, b2)`` is ``(a2 a1, a2 b1 + b2)`` (:func:`combine`), and composing is
   associative, so the prefix compositions can be computed in ``ceil(log2 T)`` rounds of
-  independent combines (the doubling scan of Hillis and Steele), or with about ``2 T`` combines
-  in ``2 log2 T`` rounds (Blelloch's work-efficient scan). Both are implemented here and count
+  independent combines (the doubling scan of Hillis and Steele), or with about ``3 n`` combines
+  in about ``2 log2 n`` rounds, ``n`` being ``T`` padded to a power of two (Blelloch's
+  work-efficient scan). Both are implemented here and count
   their rounds and combines in a :class:`ScanCost`, so the chapter's table of costs comes from
   the code that ran.
 

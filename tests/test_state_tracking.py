@@ -86,6 +86,8 @@ def test_signed_minlstm_turns_its_state_over(keras_modules, steps):
     assert signed.min() < 0 < signed.max() and np.abs(signed).max() < 1
     expected = linear_recurrence_loop(signed, b)
     assert np.abs(np.asarray(layer(x)) - expected).max() < 1e-5
+    model = keras_modules[1].Sequential([keras_modules[1].Input((None, 2)), layer])
+    assert np.abs(model.predict(x, verbose=0) - expected).max() < 1e-5
     assert layer.get_config()["signed"] is True
 
 
