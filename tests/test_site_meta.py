@@ -212,6 +212,21 @@ def test_plotly_is_loaded_lazily(pages, built_site, name):
         assert len(assets.plotly_trace_types(html)) >= figures
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_content_images_have_their_size(built_site, name):
+    """No layout shift when a figure arrives: every image of the page's text carries its
+    intrinsic width and height (book/site/imagesize.py)."""
+    html = (built_site.html / f"{name}.html").read_text(encoding="utf-8")
+    article = html[html.index('<article class="bd-article">') :]
+    article = article[: article.index("</article>")]
+    unsized = [
+        tag[:120]
+        for tag in re.findall(r"<img\b[^>]*>", article)
+        if not (re.search(r'\swidth="\d+"', tag) and re.search(r'\sheight="\d+"', tag))
+    ]
+    assert unsized == [], f"{name}: images without their size"
+
+
 def test_dom_size_is_bounded(pages, capsys):
     sizes = {name: pages[name].elements for name in PAGES}
     math = {name: pages[name].math_elements for name in PAGES}

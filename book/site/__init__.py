@@ -9,6 +9,8 @@ kernel never imports it. Each subject is a module of its own with a ``setup``:
 - :mod:`book.site.mathrender` -- typesets every formula (quizzes included) at build time
   with MathJax in Node.js: no page loads MathJax;
 - :mod:`book.site.a11y`   -- accessibility fixes of the HTML that Sphinx writes;
+- :mod:`book.site.imagesize` -- every image of a page's text gets its intrinsic width and
+  height, so that nothing moves when it arrives;
 - :mod:`book.site.freshness` -- re-executes the chapters when the ``book`` code they
   import changes (the execution cache only sees a notebook's own cells);
 - :mod:`book.site.thebe` -- Live Code options that sphinx-thebe cannot set;
@@ -45,6 +47,7 @@ def setup(app):
         explorer,
         fonts,
         freshness,
+        imagesize,
         mathrender,
         meta,
         quiz,
@@ -56,6 +59,7 @@ def setup(app):
     assets.setup(app)
     mathrender.setup(app)
     a11y.setup(app)
+    imagesize.setup(app)
     freshness.setup(app)
     thebe.setup(app)
     execute.setup(app)
