@@ -197,6 +197,47 @@ def test_an_unexecuted_notebook_is_left_as_written(fake_env, tmp_path):
     assert written.read_text() == before
 
 
+# ------------------------------------------------------------------------- streams
+
+
+def _stream(text, name="stdout"):
+    return nbformat.v4.new_output("stream", name=name, text=text)
+
+
+def test_consecutive_printed_text_is_joined_unchanged():
+    """However the kernel cut its printed text, one output per run of one stream, the text
+    exactly as printed (a cut in the middle of a line adds no line break)."""
+    figure = nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})
+    outputs = [
+        _stream("tokens read   LSTM state"),
+        _stream("\n  1,000  1,024\n"),
+        _stream("b\n", name="stderr"),
+        _stream(["c", "\n"], name="stderr"),
+        figure,
+        _stream("after the figure\n"),
+    ]
+    joined = execute.join_streams(outputs)
+    assert [o.get("name", o.output_type) for o in joined] == ["stdout", "stderr", "display_data", "stdout"]
+    assert joined[0]["text"] == "tokens read   LSTM state\n  1,000  1,024\n"
+    assert joined[1]["text"] == "b\nc\n"
+    assert joined[2] is figure and joined[3]["text"] == "after the figure\n"
+    assert execute.join_streams([]) == []
+
+
+@pytest.mark.slow
+def test_a_real_kernels_printed_text_comes_back_as_one_output(tmp_path):
+    """A cell whose kernel sends its printed text in two messages (a flush between them) gives
+    one output from :func:`execute.execute_notebook`, the function of the build's workers."""
+    code = "import sys\nprint('first half', end='')\nsys.stdout.flush()\nprint(' second half')\nprint('end')"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    result = execute.execute_notebook(nb, cwd=str(tmp_path), timeout=60)
+    assert result.err is None, result.exc_string
+    outputs = result.nb.cells[0].outputs
+    assert len(outputs) == 1, outputs
+    assert outputs[0]["text"] == "first half second half\nend\n"
+
+
 # ------------------------------------------------------------------------------ order
 
 
@@ -265,6 +306,27 @@ def test_a_cached_run_that_printed_to_stderr_is_dropped_and_runs_again(fake_env,
     assert [
         p.docname for p in execute.pending_notebooks(fake_env.env, ["noisy", "quiet"], fake_env.cache)
     ] == ["noisy"]
+
+
+def test_a_cached_run_with_cut_printed_text_is_joined_in_the_cache(fake_env):
+    """A run cached before the build joined printed text (a restored CI cache) is joined in the
+    cache when its page is read, kept (not run again), with its data (the run time)."""
+    from jupyter_cache.base import CacheBundleIn
+
+    cache_with(fake_env, "cut", [_stream("first "), _stream("line\n")])
+    (record,) = fake_env.cache.list_cache_records()
+    bundle = fake_env.cache.get_cache_bundle(record.pk)
+    fake_env.cache.cache_notebook_bundle(
+        CacheBundleIn(bundle.nb, record.uri, data={"execution_seconds": 3.5}), check_validity=False, overwrite=True
+    )
+    assert execute.check_cached(fake_env.env, ["cut"], fake_env.cache) == []
+    assert execute.pending_notebooks(fake_env.env, ["cut"], fake_env.cache) == []
+    (record,) = fake_env.cache.list_cache_records()
+    assert record.data == {"execution_seconds": 3.5}
+    outputs = fake_env.cache.get_cache_bundle(record.pk).nb.cells[-1].outputs
+    assert [o["text"] for o in outputs] == ["first line\n"]
+    # already joined: left as it is
+    assert execute.join_cached_streams(fake_env.cache, record, fake_env.cache.get_cache_bundle(record.pk).nb) is False
 
 
 def test_stderr_is_kept_when_the_book_shows_it(fake_env):

@@ -53,6 +53,10 @@ per notebook into the build log, burying real messages; on IPC there is nothing 
 (the sockets are files in the user's Jupyter runtime folder, not ports). Not on Windows,
 which has no IPC transport: the kernels keep TCP on 127.0.0.1 there.
 
+Printed text: consecutive stream outputs of a cell are joined into one (:func:`join_streams`),
+so that how the kernel happened to cut its printed text changes neither a page nor the
+notebook a reader downloads.
+
 Workers: ``BOOK_EXECUTION_WORKERS`` (an integer >= 1), else the number of cores
 this process may use. 1 leaves everything to myst-nb (the serial build as before).
 
@@ -260,7 +264,7 @@ def execute_notebook(
     from jupyter_cache.executors.utils import single_nb_execution
 
     kwargs.setdefault("kernel_manager_class", IPCKernelManager)
-    return single_nb_execution(
+    result = single_nb_execution(
         nb,
         cwd=cwd,
         timeout=timeout,
@@ -268,6 +272,39 @@ def execute_notebook(
         meta_override=meta_override,
         **kwargs,
     )
+    for cell in result.nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = join_streams(cell.get("outputs", []))
+    return result
+
+
+def join_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of one stream (stdout or
+    stderr) joined into one, text unchanged.
+
+    A kernel sends printed text in as many messages as its buffer was flushed, which
+    depends on timing, not on the code: one run of chapter 2.2 gave two ``print`` lines as
+    one output, the next as two, and chapter 9.1's table came cut in the middle of a line.
+    Joined, a page shows one box of printed text per cell wherever it was executed, and
+    two runs give the same notebook. (myst-nb's ``nb_merge_streams`` is not used: it adds a
+    line break at each cut and moves text printed after a figure above it.)"""
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = _text(previous.get("text", "")) + _text(output.get("text", ""))
+        else:
+            joined.append(output)
+    return joined
+
+
+def _text(text) -> str:
+    return text if isinstance(text, str) else "".join(text)
 
 
 def run_notebook(notebook, cwd: str, timeout, allow_errors):
@@ -570,7 +607,30 @@ def check_cached(env, docnames, cache) -> list[str]:
                 f"(stderr_output: {nb_config.output_stderr})",
             )
             dropped.append(docname)
+            continue
+        if join_cached_streams(cache, record, cached):
+            logger.info("[book] %s: its cached printed text joined into one output per cell", docname)
     return dropped
+
+
+def join_cached_streams(cache, record, cached) -> bool:
+    """Store ``cached`` (the cache's notebook of ``record``) again with :func:`join_streams`
+    applied to every cell, if that changes it (a run cached before the build joined them, as
+    a restored CI cache may hold); return whether it did. The code, and so the match, stay."""
+    from jupyter_cache.base import CacheBundleIn
+
+    changed = False
+    for cell in cached.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        before = len(cell.get("outputs", []))
+        cell.outputs = join_streams(cell.get("outputs", []))
+        changed = changed or len(cell.outputs) != before
+    if changed:
+        cache.cache_notebook_bundle(
+            CacheBundleIn(cached, record.uri, data=record.data), check_validity=False, overwrite=True
+        )
+    return changed
 
 
 def _before_read(app, env, docnames):
