@@ -185,6 +185,7 @@ def _branch_output(branch: Branch, inputs, head_units: int, max_length: int):
         recurrent = keras.layers.LSTM(
             branch.units,
             return_sequences=True,
+            name=f"{branch.name}_recurrent",
             recurrent_initializer=keras.initializers.Orthogonal(
                 seed=branch.seed + 1
             ),
@@ -196,6 +197,7 @@ def _branch_output(branch: Branch, inputs, head_units: int, max_length: int):
             max_length=max_length,
             seed=branch.seed,
             signed=branch.kind == "signedMinLSTM",
+            name=f"{branch.name}_recurrent",
         )
     else:
         raise ValueError(
@@ -203,7 +205,9 @@ def _branch_output(branch: Branch, inputs, head_units: int, max_length: int):
             f"got {branch.kind!r}"
         )
     states = recurrent(inputs)
-    hidden = keras.layers.Dense(head_units, activation="relu", **init)(states)
+    hidden = keras.layers.Dense(
+        head_units, activation="relu", name=f"{branch.name}_head", **init
+    )(states)
     return keras.layers.Dense(1, name=branch.name, **init)(
         hidden
     )  # a logit per step
@@ -286,3 +290,25 @@ def accuracy_by_position(model, branches, x, targets, batch_size=100):
             branches, logits, _targets(branches, targets), strict=True
         )
     }
+
+
+def bit_transitions(model, branches) -> dict[str, np.ndarray]:
+    """The transitions of the minLSTM networks of a :func:`side_by_side` model: for each
+    branch of ``branches`` with a minLSTM layer (signed or not), an array of shape (2, units),
+    every unit's ``a_t`` after a 0 bit (row 0) and after a 1 bit (row 1).
+
+    A minLSTM's ``a_t`` depends on the input ``x_t`` only, so on streams of bits each unit has
+    just these two transitions (signed layers: ``2 f'_t - 1``, computed by
+    :func:`book.minlstm.minlstm_coefficients` from the layer's weights)."""
+    from book.minlstm import minlstm_coefficients
+
+    bits = np.array([[[0.0], [1.0]]])  # one stream: a 0, then a 1
+    found = {}
+    for branch in branches:
+        if branch.kind not in ("minLSTM", "signedMinLSTM"):
+            continue
+        layer = model.get_layer(f"{branch.name}_recurrent")
+        weights = (np.asarray(w) for w in layer.get_weights())
+        a, _ = minlstm_coefficients(bits, *weights)
+        found[branch.name] = 2.0 * a[0] - 1.0 if layer.signed else a[0]
+    return found

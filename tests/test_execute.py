@@ -317,7 +317,9 @@ def test_a_cached_run_with_cut_printed_text_is_joined_in_the_cache(fake_env):
     (record,) = fake_env.cache.list_cache_records()
     bundle = fake_env.cache.get_cache_bundle(record.pk)
     fake_env.cache.cache_notebook_bundle(
-        CacheBundleIn(bundle.nb, record.uri, data={"execution_seconds": 3.5}), check_validity=False, overwrite=True
+        CacheBundleIn(bundle.nb, record.uri, data={"execution_seconds": 3.5}),
+        check_validity=False,
+        overwrite=True,
     )
     assert execute.check_cached(fake_env.env, ["cut"], fake_env.cache) == []
     assert execute.pending_notebooks(fake_env.env, ["cut"], fake_env.cache) == []
@@ -326,7 +328,10 @@ def test_a_cached_run_with_cut_printed_text_is_joined_in_the_cache(fake_env):
     outputs = fake_env.cache.get_cache_bundle(record.pk).nb.cells[-1].outputs
     assert [o["text"] for o in outputs] == ["first line\n"]
     # already joined: left as it is
-    assert execute.join_cached_streams(fake_env.cache, record, fake_env.cache.get_cache_bundle(record.pk).nb) is False
+    assert (
+        execute.join_cached_streams(fake_env.cache, record, fake_env.cache.get_cache_bundle(record.pk).nb)
+        is False
+    )
 
 
 def test_stderr_is_kept_when_the_book_shows_it(fake_env):

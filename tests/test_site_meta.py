@@ -229,15 +229,6 @@ def test_content_images_have_their_size(built_site, name):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_printed_lines_of_a_cell_are_one_output_box(built_site, name):
-    """A cell's printed lines show as one box, however many messages the kernel cut them into
-    (``nb_merge_streams`` in _config.yml): no stream output directly follows another."""
-    html = (built_site.html / f"{name}.html").read_text(encoding="utf-8")
-    split = re.findall(r'</pre></div>\s*</div>\s*<div class="output stream', html)
-    assert split == [], f"{name}: {len(split)} cell output(s) shown as two boxes of printed text"
-
-
-@pytest.mark.parametrize("name", PAGES)
-def test_printed_lines_of_a_cell_are_one_output_box(built_site, name):
     """A cell's printed text shows as one box however the kernel cut it into messages
     (``book.site.execute.join_streams``): no box of printed text directly follows another."""
     html = (built_site.html / f"{name}.html").read_text(encoding="utf-8")

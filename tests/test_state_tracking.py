@@ -10,6 +10,7 @@ from book.minlstm import minlstm_forward
 from book.state_tracking import (
     Branch,
     accuracy_by_position,
+    bit_transitions,
     min_lstm_layer_class,
     parity_streams,
     recent_parity_streams,
@@ -89,6 +90,39 @@ def test_signed_minlstm_turns_its_state_over(keras_modules, steps):
     model = keras_modules[1].Sequential([keras_modules[1].Input((None, 2)), layer])
     assert np.abs(model.predict(x, verbose=0) - expected).max() < 1e-5
     assert layer.get_config()["signed"] is True
+
+
+def test_bit_transitions_are_the_layers_own(keras_modules):
+    """bit_transitions: a (2, units) array per minLSTM branch of a side-by-side model, the LSTM
+    left out; each row is the a_t the Keras layer applies after a 0 and after a 1, read back
+    from the layer's states (h_2 = a(x_2) h_1 + b(x_2), h_0 = 0)."""
+    branches = [
+        Branch("minLSTM", 4, "parity", 0),
+        Branch("LSTM", 4, "parity", 1),
+        Branch("signedMinLSTM", 4, "parity", 2),
+    ]
+    model = side_by_side(branches, head_units=3, max_length=8)
+    rng = np.random.default_rng(5)
+    found = bit_transitions(model, branches)
+    assert list(found) == [branches[0].name, branches[2].name]
+    assert np.allclose(found[branches[0].name][0], 0.5) and np.allclose(found[branches[2].name][0], 0)
+    for branch in (branches[0], branches[2]):  # away from the initial zero biases
+        layer = model.get_layer(f"{branch.name}_recurrent")
+        layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
+    found = bit_transitions(model, branches)
+
+    def states(layer, bits):
+        return np.asarray(layer(np.array([[[b] for b in bits]], dtype="float32")))[0]
+
+    for branch in (branches[0], branches[2]):
+        layer, a = model.get_layer(f"{branch.name}_recurrent"), found[branch.name]
+        assert a.shape == (2, 4)
+        h1 = states(layer, [1])[0]
+        read = [(states(layer, [1, bit])[1] - states(layer, [bit])[0]) / h1 for bit in (0, 1)]
+        assert np.abs(np.array(read) - a).max() < 1e-4
+    unsigned, signed = found[branches[0].name], found[branches[2].name]
+    assert 0 < unsigned.min() and unsigned.max() < 1  # f' between 0 and 1
+    assert signed.min() < 0 < signed.max() and np.abs(signed).max() < 1  # 2 f' - 1
 
 
 def test_branches_train_independently(keras_modules):

@@ -14,7 +14,8 @@ allowed between -1 and 1) on parity. Here:
 - ``test_control_from_other_seeds``: the positive control from other seeds and streams;
 - ``test_signed_minlstm_fits_the_trained_lengths_only``: the signed minLSTM (transition
   2 f' - 1), from five other seeds and on other streams: above 0.9 on the trained lengths,
-  below 0.65 beyond them.
+  below 0.65 beyond them, and every network with units that learned parity's flip (a
+  transition above 0.5 after a 0 and below -0.5 after a 1).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from book.minlstm import minlstm_param_count  # noqa: E402
 from book.state_tracking import (  # noqa: E402
     Branch,
     accuracy_by_position,
+    bit_transitions,
     parity_streams,
     recent_parity_streams,
     side_by_side,
@@ -60,7 +62,10 @@ def streams():
     return (x, {"parity": parity, "recent": recent}), (xt, {"parity": parity_t, "recent": recent_t})
 
 
-def run(branches, streams, learning_rate=LEARNING_RATE):
+def run(branches, streams, learning_rate=LEARNING_RATE, transitions=None):
+    """Train ``branches`` side by side as the chapter does; each one's mean accuracy on the
+    trained lengths and beyond them. A dict passed as ``transitions`` receives the minLSTM
+    branches' :func:`bit_transitions`."""
     keras = import_tensorflow()[1]
     (x, targets), (xt, targets_t) = streams
     setup(0)
@@ -69,6 +74,8 @@ def run(branches, streams, learning_rate=LEARNING_RATE):
         model, branches, x, targets, epochs=EPOCHS, batch_size=BATCH, learning_rate=learning_rate
     )
     accuracy = accuracy_by_position(model, branches, xt, targets_t)
+    if transitions is not None:
+        transitions.update(bit_transitions(model, branches))
     keras.backend.clear_session()
     return {name: (a[:TRAIN_STEPS].mean(), a[TRAIN_STEPS:].mean()) for name, a in accuracy.items()}
 
@@ -114,9 +121,15 @@ def test_control_from_other_seeds(streams):
 def test_signed_minlstm_fits_the_trained_lengths_only(streams):
     """The chapter's signed minLSTMs (transition 2 f' - 1): parity fitted on the trained lengths
     (above 0.9: measured 0.947-1.000 on these seeds, against the unsigned minLSTM's 0.62-0.64 in
-    the chapter), not carried beyond them (below 0.65), from other seeds on other streams."""
-    scores = run([Branch("signedMinLSTM", UNITS, "parity", s) for s in (3, 4, 5, 6, 7)], streams)
-    print(scores)
+    the chapter), not carried beyond them (below 0.65), from other seeds on other streams; every
+    network has units with a(0) > 0.5 and a(1) < -0.5, parity's flip (measured: 2-5 units)."""
+    transitions = {}
+    branches = [Branch("signedMinLSTM", UNITS, "parity", s) for s in (3, 4, 5, 6, 7)]
+    scores = run(branches, streams, transitions=transitions)
+    flippers = {name: int(np.sum((a[0] > 0.5) & (a[1] < -0.5))) for name, a in transitions.items()}
+    print(scores, "units with a(0) > 0.5 and a(1) < -0.5:", flippers)
     for name, (within, beyond) in scores.items():
         assert within > 0.9, (name, within)
         assert beyond < 0.65, (name, beyond)
+    # every network learned parity's flip in some unit: keep at a 0, turn over at a 1
+    assert len(flippers) == len(scores) and min(flippers.values()) >= 1, flippers

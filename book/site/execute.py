@@ -297,7 +297,9 @@ def join_streams(outputs: list) -> list:
             and previous.get("output_type") == "stream"
             and previous.get("name") == output.get("name")
         ):
-            previous["text"] = _text(previous.get("text", "")) + _text(output.get("text", ""))
+            previous["text"] = _text(previous.get("text", "")) + _text(
+                output.get("text", "")
+            )
         else:
             joined.append(output)
     return joined
@@ -609,7 +611,10 @@ def check_cached(env, docnames, cache) -> list[str]:
             dropped.append(docname)
             continue
         if join_cached_streams(cache, record, cached):
-            logger.info("[book] %s: its cached printed text joined into one output per cell", docname)
+            logger.info(
+                "[book] %s: its cached printed text joined into one output per cell",
+                docname,
+            )
     return dropped
 
 
@@ -628,7 +633,9 @@ def join_cached_streams(cache, record, cached) -> bool:
         changed = changed or len(cell.outputs) != before
     if changed:
         cache.cache_notebook_bundle(
-            CacheBundleIn(cached, record.uri, data=record.data), check_validity=False, overwrite=True
+            CacheBundleIn(cached, record.uri, data=record.data),
+            check_validity=False,
+            overwrite=True,
         )
     return changed
 
