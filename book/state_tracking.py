@@ -312,3 +312,16 @@ def bit_transitions(model, branches) -> dict[str, np.ndarray]:
         a, _ = minlstm_coefficients(bits, *weights)
         found[branch.name] = 2.0 * a[0] - 1.0 if layer.signed else a[0]
     return found
+
+
+#: How far from 0 both transitions of a unit must be for it to count as doing parity's flip.
+FLIP_THRESHOLD = 0.5
+
+
+def parity_flippers(transitions: np.ndarray) -> np.ndarray:
+    """Which units of one network (``transitions`` of shape (2, units), from
+    :func:`bit_transitions`) do parity's flip: keep the sign of the state after a 0
+    (``a(0) > FLIP_THRESHOLD``) and turn it over after a 1 (``a(1) < -FLIP_THRESHOLD``).
+    A boolean array of shape (units,)."""
+    a = np.asarray(transitions)
+    return (a[0] > FLIP_THRESHOLD) & (a[1] < -FLIP_THRESHOLD)

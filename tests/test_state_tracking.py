@@ -12,6 +12,7 @@ from book.state_tracking import (
     accuracy_by_position,
     bit_transitions,
     min_lstm_layer_class,
+    parity_flippers,
     parity_streams,
     recent_parity_streams,
     side_by_side,
@@ -123,6 +124,11 @@ def test_bit_transitions_are_the_layers_own(keras_modules):
     unsigned, signed = found[branches[0].name], found[branches[2].name]
     assert 0 < unsigned.min() and unsigned.max() < 1  # f' between 0 and 1
     assert signed.min() < 0 < signed.max() and np.abs(signed).max() < 1  # 2 f' - 1
+
+
+def test_parity_flippers_keep_at_a_zero_and_turn_over_at_a_one():
+    a = np.array([[0.9, 0.9, -0.9, 0.5, 0.6], [-0.9, 0.9, 0.9, -0.9, -0.51]])
+    assert parity_flippers(a).tolist() == [True, False, False, False, True]
 
 
 def test_branches_train_independently(keras_modules):

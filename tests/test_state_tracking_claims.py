@@ -33,6 +33,7 @@ from book.state_tracking import (  # noqa: E402
     Branch,
     accuracy_by_position,
     bit_transitions,
+    parity_flippers,
     parity_streams,
     recent_parity_streams,
     side_by_side,
@@ -126,7 +127,7 @@ def test_signed_minlstm_fits_the_trained_lengths_only(streams):
     transitions = {}
     branches = [Branch("signedMinLSTM", UNITS, "parity", s) for s in (3, 4, 5, 6, 7)]
     scores = run(branches, streams, transitions=transitions)
-    flippers = {name: int(np.sum((a[0] > 0.5) & (a[1] < -0.5))) for name, a in transitions.items()}
+    flippers = {name: int(parity_flippers(a).sum()) for name, a in transitions.items()}
     print(scores, "units with a(0) > 0.5 and a(1) < -0.5:", flippers)
     for name, (within, beyond) in scores.items():
         assert within > 0.9, (name, within)
